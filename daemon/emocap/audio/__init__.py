@@ -1,0 +1,1 @@
+"""Audio capture: the ring buffer and the sources that feed it."""

@@ -1,0 +1,1 @@
+"""Speech emotion: ONNX models, utterance classification and the dynamic model choice."""

@@ -1,0 +1,170 @@
+#!/usr/bin/env python3
+"""Evaluate an ONNX emotion model on a manifest, clip by clip, through the runtime's own path.
+
+    python tools/evaluate.py --manifest ../shared/data/ser/manifest.csv --model models/small.onnx \
+        --split splits/ser_split.json --part test --json --report runs/eval-small
+
+Each clip goes through ``emocap.emotion.model.EmotionModel.predict`` (features, windows,
+aggregation) exactly as a caption's utterance does. Clips whose label the model lacks are
+skipped and counted. ``--noise DIR --snr DB`` adds noise from DIR at that SNR first.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter, defaultdict
+from multiprocessing import Pool
+from pathlib import Path
+
+import numpy as np
+
+import metrics
+import serdata
+from emocap.emotion.model import EmotionModel
+from emocap.errors import EmocapError
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--manifest", required=True, action="append", help="manifest CSV (repeatable)")
+    p.add_argument("--model", required=True, help="ONNX model with emocap metadata")
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of a text report")
+    p.add_argument("--report", help="folder for confusion.png and report.txt")
+    p.add_argument("--split", help="split JSON; with --part, evaluate only that part's clips")
+    p.add_argument("--part", default="test", choices=["train", "validation", "test"])
+    p.add_argument("--noise", action="append", default=[], help="noise folder (repeatable)")
+    p.add_argument("--snr", type=float, default=10.0, help="SNR of added noise, dB (with --noise)")
+    p.add_argument("--seed", type=int, default=0, help="seed for noise placement")
+    p.add_argument("--workers", type=int, default=2)
+    return p.parse_args(argv)
+
+
+# Worker state: one model per process (onnxruntime sessions are not fork-shared).
+_model: EmotionModel | None = None
+_noise: list[np.ndarray] = []
+
+
+def _init(model_path: str, noise_paths: list[str]) -> None:
+    global _model, _noise
+    _model = EmotionModel(model_path, threads=1)
+    _noise = [serdata.load_audio(p) for p in noise_paths]
+
+
+def _predict(job: tuple[int, str, float | None, int]) -> tuple[int, list[float]]:
+    i, path, snr, seed = job
+    x = serdata.load_audio(path)
+    if _noise and snr is not None:
+        rng = np.random.default_rng(seed + i)
+        x = serdata.mix_at_snr(x, _noise[int(rng.integers(len(_noise)))], snr, rng)
+    pred = _model.predict(x)
+    return i, [pred.probs[l] for l in _model.labels]
+
+
+def predict_clips(model_path, clips, noise_paths=(), snr=None, seed=0, workers=2) -> np.ndarray:
+    """Utterance probabilities ``(clips, labels)`` in the model's label order."""
+    jobs = [(i, str(c.path), snr if noise_paths else None, seed) for i, c in enumerate(clips)]
+    init = (str(model_path), [str(p) for p in noise_paths])
+    if workers <= 1:
+        _init(*init)
+        results = map(_predict, jobs)
+    else:
+        pool = Pool(workers, initializer=_init, initargs=init)
+        results = pool.imap_unordered(_predict, jobs, chunksize=8)
+    probs = np.zeros((len(clips), len(EmotionModel(model_path).labels)), dtype=np.float32)
+    for i, p in results:
+        probs[i] = p
+    if workers > 1:
+        pool.close()
+    return probs
+
+
+def evaluate(model_path, clips, noise_paths=(), snr=None, seed=0, workers=2) -> dict:
+    """The DESIGN.md evaluation object (+ uar, skipped, per_corpus) for ``clips``."""
+    labels = EmotionModel(model_path).labels
+    kept = [c for c in clips if c.label in labels]
+    skipped = Counter(c.label for c in clips if c.label not in labels)
+    probs = predict_clips(model_path, kept, noise_paths, snr, seed, workers)
+    y_true = [labels.index(c.label) for c in kept]
+    y_pred = [int(i) for i in probs.argmax(axis=1)]
+    result = metrics.summary(metrics.confusion(y_true, y_pred, len(labels)), labels)
+    result["skipped"] = sum(skipped.values())
+    result["skipped_labels"] = dict(sorted(skipped.items()))
+    by = defaultdict(list)
+    for c, t, p in zip(kept, y_true, y_pred):
+        by[c.corpus or "all"].append((t, p))
+    result["per_corpus"] = {
+        corpus: {k: v for k, v in metrics.summary(metrics.confusion(*zip(*pairs), len(labels)), labels).items()
+                 if k in ("n", "accuracy", "uar", "macro_f1", "confusion")}
+        for corpus, pairs in sorted(by.items())
+    }
+    result["predictions"] = y_pred
+    return result
+
+
+def text_report(r: dict, title: str) -> str:
+    lines = [title, f"clips {r['n']} (skipped {r['skipped']}: {r['skipped_labels']})",
+             f"accuracy {r['accuracy']:.4f}  UAR {r['uar']:.4f}  macro-F1 {r['macro_f1']:.4f}", "",
+             f"{'label':<10} {'prec':>6} {'recall':>6} {'f1':>6} {'n':>5}"]
+    for l, m in r["per_class"].items():
+        lines.append(f"{l:<10} {m['precision']:6.3f} {m['recall']:6.3f} {m['f1']:6.3f} {m['support']:5d}")
+    lines += ["", "confusion (rows true, columns predicted): " + " ".join(l[:4] for l in r["labels"])]
+    lines += [f"{l[:4]:<5} " + " ".join(f"{v:4d}" for v in row) for l, row in zip(r["labels"], r["confusion"])]
+    for corpus, m in r.get("per_corpus", {}).items():
+        lines.append(f"{corpus}: n {m['n']} accuracy {m['accuracy']:.4f} UAR {m['uar']:.4f} macro-F1 {m['macro_f1']:.4f}")
+    return "\n".join(lines) + "\n"
+
+
+def plot_confusion(r: dict, path: Path, title: str) -> None:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    cm = np.array(r["confusion"], dtype=float)
+    rows = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1)
+    fig, ax = plt.subplots(figsize=(6, 5))
+    ax.imshow(rows, cmap="Blues", vmin=0, vmax=1)
+    ax.set_xticks(range(len(r["labels"])), r["labels"], rotation=45, ha="right")
+    ax.set_yticks(range(len(r["labels"])), r["labels"])
+    for i in range(len(cm)):
+        for j in range(len(cm)):
+            ax.text(j, i, int(cm[i, j]), ha="center", va="center", fontsize=8,
+                    color="white" if rows[i, j] > 0.5 else "black")
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title(f"{title}\nmacro-F1 {r['macro_f1']:.3f}, accuracy {r['accuracy']:.3f}", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    try:
+        clips = [c for m in args.manifest for c in serdata.read_manifest(m)]
+        if args.split:
+            clips = serdata.select(clips, serdata.load_split(args.split), args.part)
+        if not clips:
+            raise EmocapError(f"{', '.join(args.manifest)}: no clips to evaluate")
+        noise = serdata.noise_files(args.noise)
+        if args.noise and not noise:
+            raise EmocapError(f"{', '.join(args.noise)}: no audio files found for --noise")
+        result = evaluate(args.model, clips, noise, args.snr if noise else None, args.seed, args.workers)
+    except EmocapError as e:
+        print(f"evaluate: {e}", file=sys.stderr)
+        return 2
+    result.pop("predictions")
+    if args.noise:
+        result["noise"] = {"folders": args.noise, "snr_db": args.snr}
+    title = f"{args.model} on {', '.join(args.manifest)}" + (f" [{args.part}]" if args.split else "")
+    if args.report:
+        out = Path(args.report)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "report.txt").write_text(text_report(result, title))
+        plot_confusion(result, out / "confusion.png", Path(args.model).name)
+    print(json.dumps(result) if args.json else text_report(result, title), end="\n" if args.json else "")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,231 @@
+#!/usr/bin/env python3
+"""Export a trained checkpoint to ONNX (opset 17) with its metadata and a model card.
+
+    python tools/export.py --checkpoint runs/small/model.pt --out models/small.onnx --int8 \
+        --manifest ../shared/data/ser/manifest.csv --manifest ../shared/data/asr/ko/emotion.csv
+
+Input ``mfcc`` [batch, 1, 40, 128], output ``logits`` [batch, 7], dynamic batch. ``--int8``
+quantises statically (QDQ, per-channel weights) with calibration windows from training
+speakers only. Labels, normalisation statistics and feature settings go into the ONNX
+metadata and into ``<out>.json`` (the model card), with test-split metrics when
+``--manifest`` is given.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import hashlib
+import json
+import shlex
+import sys
+import tempfile
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import onnx
+import torch
+
+import ser_models
+import serdata
+from emocap import features
+from emocap.emotion.model import INPUT, META_FEATURES, META_LABELS, META_MEAN, META_STD, OUTPUT, EmotionModel
+from emocap.features import FeatureSettings
+
+OPSET = 17
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--checkpoint", required=True, help="model.pt written by tools/train.py")
+    p.add_argument("--out", required=True, help="ONNX file to write; the card goes beside it as .json")
+    p.add_argument("--int8", action="store_true", help="static INT8 (QDQ) quantisation")
+    p.add_argument("--manifest", action="append", default=[], help="manifests for calibration and test metrics")
+    p.add_argument("--split", default=str(serdata.DEFAULT_SPLIT))
+    p.add_argument("--calibration-clips", type=int, default=400, help="training clips for INT8 calibration")
+    p.add_argument("--noise", action="append", default=[], help="unseen-noise folders for the robustness metric")
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--description", default="", help="one line for the card")
+    return p.parse_args(argv)
+
+
+def export_fp32(model: torch.nn.Module, path: Path, settings: FeatureSettings) -> None:
+    dummy = torch.zeros(2, 1, settings.numcep, settings.frames)
+    torch.onnx.export(
+        model, dummy, str(path), input_names=[INPUT], output_names=[OUTPUT], opset_version=OPSET,
+        dynamic_axes={INPUT: {0: "batch"}, OUTPUT: {0: "batch"}}, do_constant_folding=True, dynamo=False,
+    )
+
+
+def add_metadata(path: Path, ckpt: dict) -> None:
+    m = onnx.load(str(path))
+    meta = {
+        META_LABELS: json.dumps(ckpt["labels"]),
+        META_MEAN: json.dumps([round(float(v), 6) for v in ckpt["mean"]]),
+        META_STD: json.dumps([round(float(v), 6) for v in ckpt["std"]]),
+        META_FEATURES: json.dumps(ckpt["features"]),
+        "arch": ckpt["arch"],
+    }
+    del m.metadata_props[:]
+    for k, v in meta.items():
+        m.metadata_props.add(key=k, value=v)
+    m.producer_name = "emocap tools/export.py"
+    onnx.save(m, str(path))
+
+
+class _Windows:
+    """onnxruntime CalibrationDataReader over normalised MFCC windows."""
+
+    def __init__(self, wins: np.ndarray, batch: int = 32):
+        # Equal batches: the percentile calibrator stacks them and rejects a short last one.
+        n = max(1, len(wins) // batch) * batch
+        self.batches = [{INPUT: wins[i : i + batch]} for i in range(0, min(n, len(wins)), batch)]
+
+    def get_next(self):
+        return self.batches.pop() if self.batches else None
+
+
+def calibration_windows(ckpt, manifests, split, n_clips) -> np.ndarray:
+    s = FeatureSettings.from_dict(ckpt["features"])
+    clips = [c for m in manifests for c in serdata.read_manifest(m) if c.label in ckpt["labels"]]
+    train = serdata.select(clips, serdata.load_split(split), "train")
+    rng = np.random.default_rng(0)
+    chosen = [train[i] for i in rng.choice(len(train), min(n_clips, len(train)), replace=False)]
+    wins = np.concatenate([features.windows(features.utterance_features(serdata.load_audio(c.path), s), s)
+                           for c in chosen])
+    return features.normalise(wins, np.asarray(ckpt["mean"]), np.asarray(ckpt["std"]))
+
+
+def quantise(fp32: Path, out: Path, calib: np.ndarray) -> None:
+    from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    with tempfile.TemporaryDirectory() as tmp:
+        pre = Path(tmp) / "pre.onnx"
+        quant_pre_process(str(fp32), str(pre), skip_symbolic_shape=True)
+        quantize_static(
+            str(pre), str(out), _Windows(calib), quant_format=QuantFormat.QDQ, per_channel=True,
+            activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
+            calibrate_method=CalibrationMethod.Percentile,
+            extra_options={"CalibPercentile": 99.99},
+        )
+
+
+def op_summary(path: Path) -> dict:
+    """Which compute ops read INT8 (fed by DequantizeLinear) and which stay float."""
+    g = onnx.load(str(path)).graph
+    produced_by = {o: n.op_type for n in g.node for o in n.output}
+    quant, floats = Counter(), Counter()
+    for n in g.node:
+        if n.op_type in ("QuantizeLinear", "DequantizeLinear"):
+            continue
+        fed_by_dq = any(produced_by.get(i) == "DequantizeLinear" for i in n.input)
+        (quant if fed_by_dq else floats)[n.op_type] += 1
+    weights = sum(int(np.prod(t.dims)) for t in g.initializer)
+    int8_weights = sum(int(np.prod(t.dims)) for t in g.initializer if t.data_type in (onnx.TensorProto.INT8, onnx.TensorProto.UINT8))
+    return {"int8_input_ops": dict(quant), "float_ops": dict(floats),
+            "int8_weight_share": round(int8_weights / max(weights, 1), 4)}
+
+
+def window_agreement(a: Path, b: Path, wins: np.ndarray) -> float:
+    """Share of windows where two models pick the same label (INT8 vs its FP32 parent)."""
+    ma, mb = EmotionModel(a), EmotionModel(b)
+    return float(np.mean(ma.window_logits(wins).argmax(1) == mb.window_logits(wins).argmax(1)))
+
+
+def test_windows(ckpt, manifests, split) -> np.ndarray:
+    s = FeatureSettings.from_dict(ckpt["features"])
+    clips = [c for m in manifests for c in serdata.read_manifest(m) if c.label in ckpt["labels"]]
+    test = serdata.select(clips, serdata.load_split(split), "test")
+    return np.concatenate([features.windows(features.utterance_features(serdata.load_audio(c.path), s), s)
+                           for c in test])
+
+
+def test_metrics(path: Path, manifests, split, noise, workers) -> dict:
+    import evaluate
+
+    clips = [c for m in manifests for c in serdata.read_manifest(m)]
+    test = serdata.select(clips, serdata.load_split(split), "test")
+    keep = ("n", "accuracy", "uar", "macro_f1", "per_class", "confusion", "per_corpus", "skipped")
+    whole = evaluate.evaluate(path, test, workers=workers)
+    korean = [c for c in test if c.corpus == "emotiontts-ko"]
+    out = {"test": {k: whole[k] for k in keep}}
+    if korean:
+        r = evaluate.evaluate(path, korean, workers=workers)
+        out["test_korean"] = {k: r[k] for k in keep}
+    if noise:
+        files = serdata.noise_files(noise)
+        r = evaluate.evaluate(path, test, files, 10.0, workers=workers)
+        out["test_noise_10db"] = {"folders": noise, "macro_f1": r["macro_f1"], "accuracy": r["accuracy"]}
+    return out
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    ckpt = torch.load(args.checkpoint, map_location="cpu", weights_only=False)
+    model = ser_models.build(ckpt["arch"], len(ckpt["labels"]))
+    model.load_state_dict(ckpt["state_dict"])
+    model.eval()
+    settings = FeatureSettings.from_dict(ckpt["features"])
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    card: dict = {}
+
+    with tempfile.TemporaryDirectory() as tmp:
+        fp32 = Path(tmp) / "fp32.onnx" if args.int8 else out
+        export_fp32(model, fp32, settings)
+        add_metadata(fp32, ckpt)
+        if args.int8:
+            if not args.manifest:
+                sys.exit("export: --int8 needs --manifest for calibration windows")
+            quantise(fp32, out, calibration_windows(ckpt, args.manifest, args.split, args.calibration_clips))
+            add_metadata(out, ckpt)
+            wins = test_windows(ckpt, args.manifest, args.split)
+            card["int8_fp32_window_agreement_test"] = round(window_agreement(out, fp32, wins), 4)
+            card["int8_fp32_test_windows"] = int(len(wins))
+    EmotionModel(out)  # the written file honours the runtime contract
+
+    split = serdata.load_split(args.split)
+    card = {
+        "name": out.stem,
+        "file": out.name,
+        "bytes": out.stat().st_size,
+        "sha256": sha256(out),
+        "description": args.description,
+        "arch": ckpt["arch"],
+        "params": int(sum(p.numel() for p in model.parameters())),
+        "precision": "int8 (static QDQ, per-channel weights)" if args.int8 else "float32",
+        "ops": op_summary(out),
+        "input": {"name": INPUT, "shape": ["batch", 1, settings.numcep, settings.frames], "dtype": "float32",
+                  "normalisation": "z-score per coefficient after utterance mean normalisation"},
+        "output": {"name": OUTPUT, "shape": ["batch", len(ckpt["labels"])], "dtype": "float32"},
+        "labels": ckpt["labels"],
+        "norm_mean": [round(float(v), 6) for v in ckpt["mean"]],
+        "norm_std": [round(float(v), 6) for v in ckpt["std"]],
+        "features": ckpt["features"],
+        "aggregation": "mean of window softmax over an utterance's windows (emocap.features.aggregate)",
+        "data": {"manifests": args.manifest, "split_file": str(Path(args.split).name),
+                 "train_speakers": split["train"]["speakers"],
+                 "validation_speakers": split["validation"]["speakers"],
+                 "test_speakers": split["test"]["speakers"]},
+        "checkpoint_epoch": ckpt.get("epoch"),
+        **card,
+    }
+    if args.manifest:
+        card["metrics"] = test_metrics(out, args.manifest, args.split, args.noise, args.workers)
+    card["date"] = datetime.date.today().isoformat()
+    card["command"] = "python tools/export.py " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:]))
+    out.with_suffix(".json").write_text(json.dumps(card, indent=1, ensure_ascii=False) + "\n")
+    print(f"wrote {out} ({card['bytes']} bytes) and {out.with_suffix('.json')}")
+    if "metrics" in card:
+        t = card["metrics"]["test"]
+        print(f"test: macro-F1 {t['macro_f1']:.4f} accuracy {t['accuracy']:.4f} UAR {t['uar']:.4f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

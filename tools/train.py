@@ -1,0 +1,262 @@
+#!/usr/bin/env python3
+"""Train a speech-emotion model on manifests, with the committed speaker-independent split.
+
+    python tools/train.py --manifest ../shared/data/ser/manifest.csv \
+        --manifest ../shared/data/asr/ko/emotion.csv --arch small --out runs/small
+
+Only the split's train and validation parts are read; test is left to tools/evaluate.py.
+The checkpoint is the epoch with the best validation score: the mean over corpora of each
+corpus's macro-F1 (so no single corpus dominates the choice). Writes ``model.pt``,
+``report.json`` and ``curve.png`` into ``--out``.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import time
+from collections import Counter, defaultdict
+from multiprocessing import Pool
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, Dataset, WeightedRandomSampler
+from tqdm import tqdm
+
+import metrics
+import ser_models
+import serdata
+from emocap import features
+from emocap.features import FeatureSettings
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--manifest", action="append", required=True, help="manifest CSV (repeatable)")
+    p.add_argument("--split", default=str(serdata.DEFAULT_SPLIT), help="split JSON (speakers per part)")
+    p.add_argument("--arch", default="small", choices=sorted(ser_models.ARCHS))
+    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--epochs", type=int, default=40)
+    p.add_argument("--patience", type=int, default=10, help="epochs without validation gain before stopping")
+    p.add_argument("--batch", type=int, default=64)
+    p.add_argument("--lr", type=float, default=2e-3)
+    p.add_argument("--weight-decay", type=float, default=5e-2)
+    p.add_argument("--crops", type=int, default=2, help="random windows drawn per training clip per epoch")
+    p.add_argument("--noise", action="append", default=[], help="noise folder for augmentation (repeatable)")
+    p.add_argument("--noise-prob", type=float, default=0.5, help="share of training windows with added noise")
+    p.add_argument("--snr", type=float, nargs=2, default=(0.0, 30.0), metavar=("LO", "HI"), help="SNR range, dB")
+    p.add_argument("--korean-weight", type=float, default=3.0,
+                   help="sampling weight of Korean clips relative to others (few clips, the users' language)")
+    p.add_argument("--max-clips", type=int, default=0, help="use at most this many clips per part (smoke tests)")
+    p.add_argument("--workers", type=int, default=min(4, os.cpu_count() or 1))
+    p.add_argument("--threads", type=int, default=0, help="torch threads (0: default)")
+    p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    p.add_argument("--seed", type=int, default=0)
+    return p.parse_args(argv)
+
+
+def load_clips(manifests, split, part, max_clips, rng):
+    clips = [c for m in manifests for c in serdata.read_manifest(m) if c.label in serdata.LABELS]
+    chosen = serdata.select(clips, split, part)
+    if max_clips and len(chosen) > max_clips:
+        chosen = [chosen[i] for i in sorted(rng.choice(len(chosen), max_clips, replace=False))]
+    return chosen
+
+
+def _load(path):
+    return serdata.load_audio(path)
+
+
+def load_audio_all(paths, workers):
+    with Pool(max(1, workers)) as pool:
+        return pool.map(_load, [str(p) for p in paths], chunksize=16)
+
+
+class TrainWindows(Dataset):
+    """Random 128-frame windows of (optionally noisy) training clips, z-scored and masked."""
+
+    def __init__(self, audio, labels, noise, args, settings, mean, std):
+        self.audio, self.labels, self.noise = audio, labels, noise
+        self.args, self.s, self.mean, self.std = args, settings, mean, std
+
+    def __len__(self):
+        return len(self.audio)
+
+    def __getitem__(self, i):
+        rng = np.random.default_rng()
+        x = self.audio[i]
+        if self.noise and rng.random() < self.args.noise_prob:
+            noise = self.noise[rng.integers(len(self.noise))]
+            x = serdata.mix_at_snr(x, noise, rng.uniform(*self.args.snr), rng)
+        f = features.utterance_features(x, self.s)
+        if f.shape[1] > self.s.frames:
+            start = rng.integers(0, f.shape[1] - self.s.frames + 1)
+            f = f[:, start : start + self.s.frames]
+        win = features.normalise(features.windows(f, self.s), self.mean, self.std)[0]
+        return torch.from_numpy(spec_augment(win, rng)), self.labels[i]
+
+
+def spec_augment(win, rng, time_masks=2, max_t=16, coef_masks=1, max_c=6):
+    """SpecAugment-style masking on a normalised window (masked cells set to the mean, 0)."""
+    win = win.copy()
+    _, n_c, n_t = win.shape
+    for _ in range(time_masks):
+        w = rng.integers(0, max_t + 1)
+        t0 = rng.integers(0, n_t - w + 1)
+        win[:, :, t0 : t0 + w] = 0.0
+    for _ in range(coef_masks):
+        w = rng.integers(0, max_c + 1)
+        c0 = rng.integers(1, n_c - w + 1)  # keep c0, the level contour
+        win[:, c0 : c0 + w, :] = 0.0
+    return win
+
+
+def feature_stats(feats):
+    frames = np.concatenate(feats, axis=1)
+    return frames.mean(axis=1).astype(np.float32), (frames.std(axis=1) + 1e-6).astype(np.float32)
+
+
+def validation_windows(audio, settings):
+    wins, owner = [], []
+    for i, x in enumerate(audio):
+        w = features.windows(features.utterance_features(x, settings), settings)
+        wins.append(w)
+        owner += [i] * len(w)
+    return np.concatenate(wins), np.array(owner)
+
+
+@torch.no_grad()
+def clip_predictions(model, wins, owner, mean, std, device, n_clips):
+    """Clip-level labels, aggregated exactly as the runtime does (features.aggregate)."""
+    model.eval()
+    x = torch.from_numpy(features.normalise(wins, mean, std))
+    logits = torch.cat([model(x[i : i + 512].to(device)).cpu() for i in range(0, len(x), 512)]).numpy()
+    probs = features.softmax(logits)
+    return [int(np.argmax(features.aggregate(probs[owner == c]))) for c in range(n_clips)]
+
+
+def corpus_scores(clips, y_true, y_pred, labels):
+    """Per-corpus macro-F1 (over the labels each corpus has) and their mean."""
+    by = defaultdict(list)
+    for c, t, p in zip(clips, y_true, y_pred):
+        by[c.corpus or "all"].append((t, p))
+    scores = {}
+    for corpus, pairs in sorted(by.items()):
+        t, p = zip(*pairs)
+        scores[corpus] = metrics.summary(metrics.confusion(t, p, len(labels)), labels)["macro_f1"]
+    return scores, float(np.mean(list(scores.values())))
+
+
+def plot_curve(history, path):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    ep = [h["epoch"] for h in history]
+    fig, ax1 = plt.subplots(figsize=(7, 4))
+    ax1.plot(ep, [h["train_loss"] for h in history], label="train loss", color="tab:blue")
+    ax1.set_xlabel("epoch")
+    ax1.set_ylabel("loss")
+    ax2 = ax1.twinx()
+    ax2.plot(ep, [h["val_score"] for h in history], label="val mean per-corpus macro-F1", color="tab:red")
+    ax2.plot(ep, [h["val_macro_f1"] for h in history], label="val macro-F1 (pooled)", color="tab:orange", ls="--")
+    ax2.set_ylabel("macro-F1")
+    fig.legend(loc="lower center", ncol=3, fontsize=8)
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    t_start = time.time()
+    torch.manual_seed(args.seed)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    rng = np.random.default_rng(args.seed)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    settings = FeatureSettings()
+    labels = serdata.LABELS
+    split = serdata.load_split(args.split)
+
+    train = load_clips(args.manifest, split, "train", args.max_clips, rng)
+    val = load_clips(args.manifest, split, "validation", args.max_clips, rng)
+    print(f"train clips {len(train)}, validation clips {len(val)}", flush=True)
+    train_audio = load_audio_all([c.path for c in train], args.workers)
+    val_audio = load_audio_all([c.path for c in val], args.workers)
+    noise_paths = serdata.noise_files(args.noise, exclude=serdata.HELD_OUT_NOISE)
+    noise = load_audio_all(noise_paths, args.workers) if noise_paths else []
+    print(f"noise clips for augmentation: {len(noise)}", flush=True)
+
+    mean, std = feature_stats([features.utterance_features(x, settings) for x in train_audio])
+    y_train = [labels.index(c.label) for c in train]
+    y_val = [labels.index(c.label) for c in val]
+    val_wins, val_owner = validation_windows(val_audio, settings)
+
+    # Balance labels (CREMA-D has no surprise) and give the few Korean clips more weight.
+    counts = Counter(y_train)
+    weights = [(args.korean_weight if c.corpus == "emotiontts-ko" else 1.0) / counts[y]
+               for c, y in zip(train, y_train)]
+    sampler = WeightedRandomSampler(weights, num_samples=len(train) * args.crops, replacement=True)
+    ds = TrainWindows(train_audio, y_train, noise, args, settings, mean, std)
+    loader = DataLoader(ds, batch_size=args.batch, sampler=sampler, num_workers=args.workers,
+                        persistent_workers=args.workers > 0, drop_last=len(train) * args.crops > args.batch)
+
+    model = ser_models.build(args.arch, len(labels)).to(args.device)
+    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
+    steps = max(1, len(loader)) * args.epochs
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=args.lr, total_steps=steps, pct_start=0.15)
+    loss_fn = nn.CrossEntropyLoss(label_smoothing=0.1)
+
+    best, best_epoch, history = -1.0, 0, []
+    for epoch in range(1, args.epochs + 1):
+        model.train()
+        total, seen = 0.0, 0
+        for x, y in tqdm(loader, desc=f"epoch {epoch}/{args.epochs}", leave=False, mininterval=2):
+            x, y = x.to(args.device), y.to(args.device)
+            loss = loss_fn(model(x), y)
+            opt.zero_grad()
+            loss.backward()
+            nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+            opt.step()
+            sched.step()
+            total, seen = total + loss.item() * len(y), seen + len(y)
+        pred = clip_predictions(model, val_wins, val_owner, mean, std, args.device, len(val))
+        per_corpus, score = corpus_scores(val, y_val, pred, labels)
+        pooled = metrics.summary(metrics.confusion(y_val, pred, len(labels)), labels)
+        history.append({"epoch": epoch, "train_loss": total / max(seen, 1), "val_score": score,
+                        "val_macro_f1": pooled["macro_f1"], "val_accuracy": pooled["accuracy"],
+                        "val_per_corpus": per_corpus})
+        mark = ""
+        if score > best:
+            best, best_epoch, mark = score, epoch, " *"
+            torch.save({"arch": args.arch, "state_dict": model.state_dict(), "labels": labels,
+                        "mean": mean, "std": std, "features": settings.to_dict(), "epoch": epoch},
+                       out / "model.pt")
+        print(f"epoch {epoch:3d} loss {total / max(seen, 1):.4f} val score {score:.4f} "
+              f"(pooled macro-F1 {pooled['macro_f1']:.4f}, acc {pooled['accuracy']:.4f}) "
+              f"{json.dumps({k: round(v, 3) for k, v in per_corpus.items()})}{mark}", flush=True)
+        if epoch - best_epoch >= args.patience:
+            print(f"early stop: no validation gain for {args.patience} epochs", flush=True)
+            break
+
+    report = {
+        "arch": args.arch, "params": sum(p.numel() for p in model.parameters()),
+        "best_epoch": best_epoch, "best_val_score": best, "selection": "mean per-corpus macro-F1 on validation",
+        "train_clips": len(train), "validation_clips": len(val), "noise_clips": len(noise),
+        "train_speakers": sorted({c.speaker for c in train}), "validation_speakers": sorted({c.speaker for c in val}),
+        "args": {k: v for k, v in vars(args).items()}, "seconds": round(time.time() - t_start, 1),
+        "history": history,
+    }
+    (out / "report.json").write_text(json.dumps(report, indent=1))
+    plot_curve(history, out / "curve.png")
+    print(f"best epoch {best_epoch} (validation score {best:.4f}); wrote {out}/model.pt, report.json, curve.png "
+          f"in {report['seconds']} s", flush=True)
+
+
+if __name__ == "__main__":
+    main()
