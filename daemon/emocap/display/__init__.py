@@ -1,0 +1,1 @@
+"""Caption sinks: the wearable OLED (luma.oled), and the terminal."""

@@ -1,0 +1,50 @@
+"""Thread-safe measurements shared by the pipeline stages and read by the performance log.
+
+Stages record latencies (ms) per stage name, counters and gauges; the performance log
+takes a snapshot every interval (and resets the latency windows). Kept tiny so calling
+it from a hot loop costs a lock and an append.
+"""
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+
+import numpy as np
+
+
+class Meter:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._lat: dict[str, list[float]] = defaultdict(list)
+        self._counts: dict[str, int] = defaultdict(int)
+        self._gauges: dict[str, float] = {}
+
+    def latency(self, stage: str, ms: float) -> None:
+        with self._lock:
+            self._lat[stage].append(ms)
+
+    def count(self, name: str, n: int = 1) -> None:
+        with self._lock:
+            self._counts[name] += n
+
+    def gauge(self, name: str, value: float) -> None:
+        with self._lock:
+            self._gauges[name] = value
+
+    def snapshot(self, reset_latency: bool = True) -> dict:
+        """``{"latency": {stage: {n, p50, p95, max}}, "counts": {...}, "gauges": {...}}``.
+
+        Counts are cumulative since start; latency covers the samples since the last reset.
+        """
+        with self._lock:
+            lat = {k: list(v) for k, v in self._lat.items()}
+            if reset_latency:
+                self._lat.clear()
+            counts, gauges = dict(self._counts), dict(self._gauges)
+        return {"latency": {k: summarise(v) for k, v in lat.items() if v}, "counts": counts, "gauges": gauges}
+
+
+def summarise(values: list[float]) -> dict:
+    a = np.asarray(values, dtype=float)
+    return {"n": int(a.size), "p50": float(np.percentile(a, 50)), "p95": float(np.percentile(a, 95)),
+            "max": float(a.max())}
