@@ -50,7 +50,7 @@ def check_golden(image: Image.Image, name: str, tmp_path: Path) -> None:
     if want.size != image.size or want.tobytes() != image.tobytes():
         got = tmp_path / f"{name}.png"
         image.save(got)
-        diff = sum(a != b for a, b in zip(want.getdata(), image.getdata()))
+        diff = sum(bin(a ^ b).count("1") for a, b in zip(want.tobytes(), image.tobytes()))
         pytest.fail(f"{name}: rendered frame differs from {path} ({diff} pixels, size "
                     f"{image.size} vs {want.size}); the new one is at {got}")
 
