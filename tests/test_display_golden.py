@@ -58,7 +58,7 @@ def check_golden(image: Image.Image, name: str, tmp_path: Path) -> None:
 CASES = {
     "caption_ko": (caption("오늘 기분이 좋아보이네요", "happiness"), 0.0),
     "caption_en": (caption("Where did you put the keys? I can't find them", "neutral"), 0.0),
-    # 4 lines, 15 px too long: 2.0 s is 0.5 s into the scroll at 20 px/s, so 10 px up
+    # 4 lines, 16 px too long: 2.0 s is 0.5 s into the scroll at 20 px/s, so 10 px up
     "caption_scroll_2s": (caption(LONG_KO, "fear"), 2.0),
     "partial_ko": (Partial("지금 몇 시인지 알려 주실 수 있나요 회의가 곧 시작하는데"), 0.0),
     "caption_untagged": (caption("음", None), 0.0),

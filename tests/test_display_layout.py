@@ -96,10 +96,10 @@ def test_scroll_offset_is_zero_when_the_text_fits():
 
 def test_geometry_keeps_whole_lines_above_the_tag_row(font):
     geo = layout.geometry((128, 64), font)
-    assert (geo.line_h, geo.text_h, geo.rule_y, geo.tag_y, geo.tag_h) == (15, 45, 48, 49, 15)
+    assert (geo.line_h, geo.text_h, geo.rule_y, geo.tag_y, geo.tag_h) == (16, 47, 47, 49, 15)
     assert geo.text_w == 128 - 2 * MARGIN
     assert layout.geometry((128, 32), font).text_h == 15
-    assert layout.overflow(3, geo) == 0 and layout.overflow(5, geo) == 30
+    assert layout.overflow(3, geo) == 0 and layout.overflow(5, geo) == 32
 
 
 def test_geometry_too_small_for_text_and_tag_names_the_key(font):

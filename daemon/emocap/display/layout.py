@@ -25,6 +25,8 @@ MARGIN = 1
 """Blank columns left and right of the text, pixels."""
 GAP = 3
 """Pixels between the icon and the tag text."""
+LEADING = 1
+"""Blank rows added between lines, pixels (Hangul fills its em box; without it lines touch)."""
 MIN_TAG_SIZE = 8
 """Smallest tag font size, pixels, when [label] must shrink to fit a narrow screen."""
 
@@ -38,11 +40,11 @@ class Geometry:
     width: int
     height: int
     line_h: int
-    """Distance between lines, pixels (font ascent + descent)."""
+    """Distance between lines, pixels (font ascent + descent + LEADING)."""
     text_h: int
-    """Height of the text area at the top, pixels: a whole number of lines."""
+    """Height of the text area at the top, pixels: whole lines (the last without leading)."""
     rule_y: int
-    """Row of the one-pixel rule above the tag row."""
+    """Row of the one-pixel rule under the text; one blank row follows it."""
     tag_y: int
     """Top row of the tag row (icon and [label])."""
 
@@ -81,14 +83,15 @@ def geometry(size: tuple[int, int], font: Font) -> Geometry:
     """Split the screen into text area, rule and tag row; ConfigError when nothing fits."""
     width, height = size
     ascent, descent = font.getmetrics()
-    line_h = ascent + descent
-    tag_h = max(ICON, line_h)
-    lines = (height - tag_h - 1) // line_h
+    line_h = ascent + descent + LEADING
+    tag_h = max(ICON, ascent + descent)
+    lines = (height - tag_h - 2 + LEADING) // line_h  # 2: the rule and the blank row below it
     if lines < 1:
         raise ConfigError(f"[display] font_size: {font.size} px text plus the tag row needs "
-                          f"{line_h + tag_h + 1} px of height, the screen has {height}; "
+                          f"{line_h - LEADING + tag_h + 2} px of height, the screen has {height}; "
                           "lower font_size")
-    return Geometry(width, height, line_h, lines * line_h, height - tag_h - 1, height - tag_h)
+    text_h = lines * line_h - LEADING
+    return Geometry(width, height, line_h, text_h, text_h, height - tag_h)
 
 
 def text_width(font: Font, text: str) -> int:
@@ -127,7 +130,7 @@ def _break_word(word: str, font: Font, width: int) -> list[str]:
 
 def overflow(n_lines: int, geo: Geometry) -> int:
     """Pixels of text below the text area (0 when the caption fits)."""
-    return max(0, n_lines * geo.line_h - geo.text_h)
+    return max(0, n_lines * geo.line_h - LEADING - geo.text_h)
 
 
 def scroll_offset(elapsed_s: float, overflow_px: int, speed_px_s: float, pause_s: float) -> int:
