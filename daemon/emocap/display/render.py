@@ -16,6 +16,9 @@ from emocap.display import icons, layout
 from emocap.display.device import screen_size
 from emocap.display.layout import GAP, ICON, MARGIN, Font, Geometry
 
+TAG_X = MARGIN + ICON + GAP
+"""Left edge of the [label] text, pixels."""
+
 
 @dataclass(frozen=True)
 class Style:
@@ -33,6 +36,8 @@ class Page:
     icon: str | None
     """A label, icons.LISTENING, or None (a caption too short to tag)."""
     tag: str
+    tag_font: Font
+    """The font, or a smaller size of it where [label] would not fit beside the icon."""
     partial: bool
     overflow: int
     """Pixels of text below the text area."""
@@ -47,9 +52,10 @@ def make_page(event: Caption | Partial, style: Style) -> Page:
     lines = tuple(layout.wrap(event.text, style.font, style.geo.text_w))
     extra = layout.overflow(len(lines), style.geo)
     if isinstance(event, Partial):
-        return Page(lines, icons.LISTENING, "", True, extra)
+        return Page(lines, icons.LISTENING, "", style.font, True, extra)
     tag = f"[{event.emotion}]" if event.emotion else ""
-    return Page(lines, event.emotion, tag, False, extra)
+    tag_font = layout.fit_font(style.font, tag, style.geo.width - TAG_X)
+    return Page(lines, event.emotion, tag, tag_font, False, extra)
 
 
 def offset_at(page: Page, elapsed_s: float, style: Style) -> int:
@@ -103,8 +109,6 @@ def _tag_row(img: Image.Image, page: Page, style: Style) -> None:
     if face is not None:
         img.paste(face, (MARGIN, geo.tag_y + (geo.tag_h - ICON) // 2))
     if page.tag:
-        x = MARGIN + ICON + GAP
-        font = layout.fit_font(style.font, page.tag, geo.width - x)
-        ascent, descent = font.getmetrics()
+        ascent, descent = page.tag_font.getmetrics()
         y = geo.tag_y + (geo.tag_h - ascent - descent) // 2
-        ImageDraw.Draw(img).text((x, y), page.tag, font=font, fill=1)
+        ImageDraw.Draw(img).text((TAG_X, y), page.tag, font=page.tag_font, fill=1)
