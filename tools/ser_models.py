@@ -146,6 +146,18 @@ class CRNNPlus(nn.Module):
         return self.head(self.pool(seq.transpose(1, 2)))
 
 
+class Ensemble(nn.Module):
+    """Averages its members' probabilities; returns log-probabilities as logits (softmax-equivalent)."""
+
+    def __init__(self, members: list[nn.Module]):
+        super().__init__()
+        self.members = nn.ModuleList(members)
+
+    def forward(self, x):
+        p = torch.stack([torch.softmax(m(x), dim=1) for m in self.members]).mean(dim=0)
+        return torch.log(p.clamp(min=1e-7))
+
+
 ARCHS = {
     "crnn": lambda n: CRNN(n),
     "small": lambda n: CNN2d(temporal=320, n_labels=n),

@@ -251,20 +251,21 @@ def main(argv=None):
         print(f"epoch {epoch:3d} loss {total / max(seen, 1):.4f} val score {score:.4f} "
               f"(pooled macro-F1 {pooled['macro_f1']:.4f}, acc {pooled['accuracy']:.4f}) "
               f"{json.dumps({k: round(v, 3) for k, v in per_corpus.items()})}{mark}", flush=True)
+        # Written every epoch, so a run stopped early (time limit, Ctrl-C) still leaves its report.
+        report = {
+            "arch": args.arch, "params": sum(p.numel() for p in model.parameters()),
+            "best_epoch": best_epoch, "best_val_score": best, "selection": "mean per-corpus macro-F1 on validation",
+            "train_clips": len(train), "validation_clips": len(val), "noise_clips": len(noise),
+            "train_speakers": sorted({c.speaker for c in train}),
+            "validation_speakers": sorted({c.speaker for c in val}),
+            "args": vars(args), "seconds": round(time.time() - t_start, 1), "history": history,
+        }
+        (out / "report.json").write_text(json.dumps(report, indent=1))
+        plot_curve(history, out / "curve.png")
         if epoch - best_epoch >= args.patience:
             print(f"early stop: no validation gain for {args.patience} epochs", flush=True)
             break
 
-    report = {
-        "arch": args.arch, "params": sum(p.numel() for p in model.parameters()),
-        "best_epoch": best_epoch, "best_val_score": best, "selection": "mean per-corpus macro-F1 on validation",
-        "train_clips": len(train), "validation_clips": len(val), "noise_clips": len(noise),
-        "train_speakers": sorted({c.speaker for c in train}), "validation_speakers": sorted({c.speaker for c in val}),
-        "args": {k: v for k, v in vars(args).items()}, "seconds": round(time.time() - t_start, 1),
-        "history": history,
-    }
-    (out / "report.json").write_text(json.dumps(report, indent=1))
-    plot_curve(history, out / "curve.png")
     print(f"best epoch {best_epoch} (validation score {best:.4f}); wrote {out}/model.pt, report.json, curve.png "
           f"in {report['seconds']} s", flush=True)
 
