@@ -66,6 +66,8 @@ class EmotionConfig:
     """onnxruntime intra-op threads per model."""
     min_utterance_s: float = _f(0.3, lo=0.0, hi=10.0)
     """Utterances shorter than this, seconds, get no emotion tag (neutral is not guessed)."""
+    max_utterance_s: float = _f(30.0, lo=1.0, hi=600.0)
+    """Recent audio kept for tagging, seconds: a longer utterance is tagged from its last part."""
 
 
 @dataclass(frozen=True)
