@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from emocap.errors import ModelError
+from emocap.native_stderr import captured_stderr
 
 # What a Vosk (Kaldi nnet3) model folder must hold; the graph is either static or lookahead.
 _REQUIRED = ("am/final.mdl", "conf/model.conf", "conf/mfcc.conf")
@@ -54,11 +55,15 @@ class Recognizer:
     def __init__(self, path: Path, sample_rate: int) -> None:
         import vosk
 
-        vosk.SetLogLevel(-1)  # Kaldi's start-up chatter on stderr; failures still raise below
-        try:
-            self._model = vosk.Model(str(path))
-        except Exception as e:  # vosk raises a bare Exception("Failed to create a model")
-            raise ModelError(f"{path}: Vosk could not load the model ({e}); {_FIX}") from None
+        vosk.SetLogLevel(-1)  # Kaldi's start-up chatter; its errors are still printed, so capture them
+        with captured_stderr() as kaldi:
+            try:
+                self._model = vosk.Model(str(path))
+            except Exception:  # vosk raises a bare Exception("Failed to create a model")
+                self._model = None
+        if self._model is None:
+            reason = kaldi.first_error() or "Failed to create a model"
+            raise ModelError(f"{path}: Vosk could not load the model ({reason}); {_FIX}")
         self._rec = vosk.KaldiRecognizer(self._model, sample_rate)
         self._rec.SetWords(True)  # word times give each final its span
         self._partial = ""

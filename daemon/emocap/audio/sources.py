@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import threading
 import time
 from abc import ABC, abstractmethod
@@ -15,6 +14,7 @@ from emocap.audio.io import load_audio
 from emocap.audio.ring import RingBuffer
 from emocap.config import AudioConfig
 from emocap.errors import AudioError
+from emocap.native_stderr import captured_stderr
 
 log = logging.getLogger(__name__)
 
@@ -77,28 +77,13 @@ class FileSource(Source):
             self._thread.join()
 
 
-@contextlib.contextmanager
-def _quiet_stderr():
-    """PortAudio/ALSA/JACK print dozens of lines to fd 2 while probing devices; hide them.
-    At start-up nothing else runs yet; during a reopen another thread's stderr output in
-    these few milliseconds is lost too, which beats a journal flooded every reopen_s."""
-    saved = os.dup(2)
-    try:
-        with open(os.devnull, "wb") as null:
-            os.dup2(null.fileno(), 2)
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-
-
 def _pyaudio():
     try:
         import pyaudio
     except ImportError:
         raise AudioError("microphone support needs PyAudio: run tools/setup.sh "
                          "(or pip install '.[device]')") from None
-    with _quiet_stderr():
+    with captured_stderr():  # PortAudio/ALSA/JACK list every device they fail to probe
         return pyaudio, pyaudio.PyAudio()
 
 
