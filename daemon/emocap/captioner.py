@@ -49,10 +49,13 @@ class Captioner:
         self._history = History(int(history_s * sample_rate))
         self._queue: queue.Queue = queue.Queue(maxsize=queue_size)
         self._thread = threading.Thread(target=self._run, name="captioner", daemon=True)
+        self._origin_s = 0.0
         self.error: BaseException | None = None
         self.finished = threading.Event()
 
     def start(self) -> None:
+        # A recogniser may have been used before: times here count from this start.
+        self._origin_s = self._rec.samples / self._rate
         self._thread.start()
 
     def put(self, item: AudioChunk | StreamEnd) -> bool:
@@ -77,7 +80,7 @@ class Captioner:
                     self._feed(item.samples)
                 else:
                     self._finish()
-        except BaseException as e:  # reported by the service, which stops and exits non-zero
+        except Exception as e:  # reported by the service, which stops and exits non-zero
             self.error = e
         finally:
             self.finished.set()
@@ -102,12 +105,13 @@ class Captioner:
 
     def _emit(self, utt: Utterance) -> None:
         t0 = time.perf_counter()  # the final result is in hand
-        audio = self._history.slice(round(utt.start_s * self._rate), round(utt.end_s * self._rate))
+        start, end = utt.start_s - self._origin_s, utt.end_s - self._origin_s
+        audio = self._history.slice(round(start * self._rate), round(end * self._rate))
         pred, model = self._engine.classify(audio)
         latency_ms = (time.perf_counter() - t0) * 1000
         caption = Caption(text=utt.text, emotion=pred.label if pred else None,
-                          confidence=pred.confidence if pred else 0.0, model=model, t_start=utt.start_s,
-                          t_end=utt.end_s, latency_ms=latency_ms, emoji=self._emoji.get(pred.label, "") if pred else "")
+                          confidence=pred.confidence if pred else 0.0, model=model, t_start=start, t_end=end,
+                          latency_ms=latency_ms, emoji=self._emoji.get(pred.label, "") if pred else "")
         self._meter.latency("caption", latency_ms)
         self._meter.count("captions")
         for sink in self._sinks:

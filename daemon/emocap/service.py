@@ -58,7 +58,7 @@ class Service:
         self.chunk = a.sample_rate * a.chunk_ms // 1000
         self.captioner = Captioner(recognizer, engine, sinks, emoji=cfg.captions.emoji, sample_rate=a.sample_rate,
                                    history_s=cfg.emotion.max_utterance_s, partials=cfg.asr.partials, meter=meter,
-                                   queue_size=max(2, self.ring.capacity // self.chunk))
+                                   queue_size=max(1, round(a.queue_s * 1000 / a.chunk_ms)))
         self.state = State.CREATED
         self._sources, self._sinks = list(sources), sinks
         self._workers: list[Worker] = []
