@@ -16,6 +16,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -48,12 +49,14 @@ def read_manifest(path: Path, limit: int) -> list[dict]:
     return rows[:limit] if limit else rows
 
 
-def start_pipeline(files: list[str], config: Path | None) -> subprocess.Popen:
+def start_pipeline(files: list[str], config: Path | None, out, err) -> subprocess.Popen:
+    """``emocap replay --json`` in the background, writing to files (a pipe nobody reads
+    yet would fill and stall it)."""
     cmd = [sys.executable, "-m", "emocap.cli", "replay", "--json", *files]
     if config:
         cmd[4:4] = ["--config", str(config)]
     env = dict(os.environ, PYTHONPATH=str(ROOT / "daemon"))
-    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    return subprocess.Popen(cmd, stdout=out, stderr=err, text=True, env=env)
 
 
 def whole_file_texts(audio: list, model_path: Path) -> list[str]:
@@ -83,16 +86,19 @@ def main(argv=None) -> int:
     rows = read_manifest(args.manifest, args.limit)
     files = [r["file"] for r in rows]
     t0 = time.monotonic()
-    proc = start_pipeline(files, args.config)
-    audio = [load_audio(f) for f in files]
-    whole = whole_file_texts(audio, asr.model_dir(""))
-    t_whole = time.monotonic() - t0
-    out, err = proc.communicate()
-    t_pipe = time.monotonic() - t0
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        proc = start_pipeline(files, args.config, out, err)
+        audio = [load_audio(f) for f in files]
+        whole = whole_file_texts(audio, asr.model_dir(""))
+        t_whole = time.monotonic() - t0
+        proc.wait()
+        t_pipe = time.monotonic() - t0
+        out.seek(0), err.seek(0)
+        lines, errors = out.read().splitlines(), err.read()
     if proc.returncode != 0:
-        print(err, file=sys.stderr)
+        print(errors, file=sys.stderr)
         return 1
-    caps = cer.captions_by_file([json.loads(l) for l in out.splitlines()], [len(a) / 16000 for a in audio])
+    caps = cer.captions_by_file([json.loads(l) for l in lines], [len(a) / 16000 for a in audio])
     piped = [" ".join(c["text"] for c in cs) for cs in caps]
     refs = [r["text"] for r in rows]
     result = {"files": len(rows), "audio_s": round(sum(len(a) for a in audio) / 16000, 1),
