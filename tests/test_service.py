@@ -167,3 +167,40 @@ def test_sigterm_stops_replay_cleanly_with_exit_0(shared_data):
     assert json.loads(first)["t_end"] < 6
     for line in rest.splitlines():  # the second file's flushed utterance, if it had started
         assert json.loads(line)["t_start"] > json.loads(first)["t_end"]
+
+
+def test_systemd_notifications_ready_watchdog_stopping(shared_data, tmp_path):
+    import socket
+
+    sock_path = str(tmp_path / "notify.sock")
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(sock_path)
+    sock.settimeout(0.1)
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "daemon"), NOTIFY_SOCKET=sock_path, WATCHDOG_USEC="100000")
+    p = subprocess.run([sys.executable, "-m", "emocap.cli", "replay", "--json", str(shared_data / FILES[0])],
+                       capture_output=True, text=True, env=env, timeout=120)
+    messages = []
+    while True:
+        try:
+            messages.append(sock.recv(256).decode())
+        except socket.timeout:
+            break
+    sock.close()
+    assert p.returncode == 0, p.stderr
+    assert messages[0] == "READY=1" and messages[-1] == "STOPPING=1"
+    assert "WATCHDOG=1" in messages[1:-1]  # pinged while audio was being processed
+
+
+def test_run_without_microphone_plays_the_demo_file_and_exits(shared_data, tmp_path):
+    demo = tmp_path / "short.wav"
+    sf.write(demo, load_audio(shared_data / FILES[1])[: 16000 * 3], 16000)
+    cfg = tmp_path / "run.toml"
+    cfg.write_text(f'[audio]\nsource = "file"\ndemo_file = "{demo}"\n[emotion]\nsmall_model = "{ROOT}/models/small.onnx"\n'
+                   f'large_model = "{ROOT}/models/large.onnx"\n')
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "daemon"))
+    p = subprocess.run([sys.executable, "-m", "emocap.cli", "run", "--config", str(cfg)], capture_output=True,
+                       text=True, env=env, timeout=120)
+    assert p.returncode == 0, p.stderr
+    (line,) = p.stdout.splitlines()
+    assert line.split(" s  ", 1)[1].startswith("입영 통지서")  # the clip's first words, tagged
+    assert "[" in line and "]" in line
