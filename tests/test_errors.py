@@ -100,7 +100,7 @@ def test_broken_vosk_model(tmp_path, shared_data):
 def test_no_microphone_for_run(tmp_path):
     import pyaudio  # noqa: F401  (the test needs the real PortAudio to look for devices)
 
-    from emocap.audio.sources import _pyaudio, find_input
+    from emocap.audio.mic import _pyaudio, find_input
     from emocap.errors import AudioError
 
     _, pa = _pyaudio()

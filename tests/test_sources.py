@@ -8,7 +8,7 @@ import time
 import numpy as np
 import pytest
 
-from emocap.audio import sources
+from emocap.audio import mic, sources
 from emocap.audio.io import load_audio
 from emocap.audio.ring import RingBuffer
 from emocap.config import AudioConfig
@@ -100,7 +100,7 @@ class FakePortAudio:
 @pytest.fixture
 def world(monkeypatch):
     w = World()
-    monkeypatch.setattr(sources, "_pyaudio", lambda: (FakePyAudioModule, FakePortAudio(w)))
+    monkeypatch.setattr(mic, "_pyaudio", lambda: (FakePyAudioModule, FakePortAudio(w)))
     return w
 
 
@@ -113,27 +113,27 @@ def wait_for(condition, timeout=15.0):
 
 def test_device_is_found_by_name_or_index_and_missing_one_is_named(world):
     cfg = AudioConfig()
-    assert sources.MicSource(cfg, 1600).name == "USB PnP Sound Device"
-    assert sources.MicSource(dataclasses.replace(cfg, device="usb pnp"), 1600).index == 1
+    assert mic.MicSource(cfg, 1600).name == "USB PnP Sound Device"
+    assert mic.MicSource(dataclasses.replace(cfg, device="usb pnp"), 1600).index == 1
     with pytest.raises(AudioError, match="matching \\[audio\\] device = 'Blue Yeti'"):
-        sources.MicSource(dataclasses.replace(cfg, device="Blue Yeti"), 1600)
+        mic.MicSource(dataclasses.replace(cfg, device="Blue Yeti"), 1600)
     with pytest.raises(AudioError, match="HDMI"):  # output-only devices do not count
-        sources.MicSource(dataclasses.replace(cfg, device="HDMI"), 1600)
+        mic.MicSource(dataclasses.replace(cfg, device="HDMI"), 1600)
 
 
 def test_lost_microphone_is_reopened_and_never_raises(world, caplog):
     caplog.set_level(logging.WARNING)
-    mic = sources.MicSource(AudioConfig(reopen_s=0.1), 160)
+    source = mic.MicSource(AudioConfig(reopen_s=0.1), 160)
     ring = RingBuffer(16000 * 60)
-    mic.start(ring)
+    source.start(ring)
     wait_for(lambda: ring.available() > 1600)
     world.plugged = False  # the stream dies, the device disappears
-    wait_for(lambda: mic.waiting)
+    wait_for(lambda: source.waiting)
     time.sleep(0.5)  # several reopen attempts fail while it is gone
     before = ring.written
     world.plugged = True
-    wait_for(lambda: not mic.waiting and ring.written > before + 1600)
-    mic.stop()
+    wait_for(lambda: not source.waiting and ring.written > before + 1600)
+    source.stop()
     assert world.opened == 2
     text = caplog.text
     assert "stopped delivering audio" in text and "reopening failed" in text and "reopened" in text
@@ -146,7 +146,7 @@ def test_auto_falls_back_to_the_demo_file_without_a_microphone(world, shared_dat
     src = sources.open_source(cfg, 1600)
     assert isinstance(src, sources.FileSource) and src.realtime
     world.plugged = True
-    assert isinstance(sources.open_source(cfg, 1600), sources.MicSource)
+    assert isinstance(sources.open_source(cfg, 1600), mic.MicSource)
     world.plugged = False
     with pytest.raises(AudioError, match="no audio input device"):
         sources.open_source(dataclasses.replace(cfg, source="mic"), 1600)

@@ -50,7 +50,7 @@ class Captioner:
         self._queue: queue.Queue = queue.Queue(maxsize=queue_size)
         self._thread = threading.Thread(target=self._run, name="captioner", daemon=True)
         self._origin_s = 0.0
-        self.error: BaseException | None = None
+        self.error: Exception | None = None
         self.finished = threading.Event()
 
     def start(self) -> None:
@@ -58,8 +58,9 @@ class Captioner:
         self._origin_s = self._rec.samples / self._rate
         self._thread.start()
 
-    def put(self, item: AudioChunk | StreamEnd) -> bool:
-        """Queue an item, waiting while the queue is full; False when the worker has died."""
+    def put(self, item: AudioChunk | StreamEnd | None) -> bool:
+        """Queue an item (None: the end), waiting while the queue is full; False when the
+        worker has died."""
         while not self.finished.is_set():
             try:
                 self._queue.put(item, timeout=0.1)
