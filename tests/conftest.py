@@ -7,7 +7,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "daemon"))
 sys.path.insert(0, str(ROOT / "tools"))
-SHARED = ROOT.parent / "shared" / "data"
+# ../shared/data beside the repository; from a worktree nested deeper, the nearest ancestor's.
+SHARED = next((p / "shared" / "data" for p in ROOT.parents if (p / "shared" / "data").is_dir()),
+              ROOT.parent / "shared" / "data")
 
 
 @pytest.fixture(scope="session")
