@@ -1,6 +1,7 @@
 """Training smoke test (train -> export -> evaluate) and evaluate.py's JSON contract."""
 import csv
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -25,9 +26,8 @@ def _tiny_manifest(shared_data: Path, tmp: Path, rows_per_label: int = 2) -> Pat
         w = csv.writer(f)
         w.writerow(["path", "label", "speaker", "extra"])
         for r in picked:
-            w.writerow([str(Path("..") / Path(shared_data / "ser" / r["path"]).relative_to(shared_data)),
-                        r["label"], r["speaker"], "x"])
-        w.writerow([str(Path("..") / "ser" / picked[0]["path"]), "boredom", "ravdess:03", "x"])
+            w.writerow([os.path.relpath(shared_data / "ser" / r["path"], tmp), r["label"], r["speaker"], "x"])
+        w.writerow([os.path.relpath(shared_data / "ser" / picked[0]["path"], tmp), "boredom", "ravdess:03", "x"])
     return out
 
 
