@@ -7,7 +7,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "daemon"))
 sys.path.insert(0, str(ROOT / "tools"))
-SHARED = ROOT.parent / "shared" / "data"
+# Beside the checkout (/work/main) or beside the folder of worktrees (/work/wt/<name>).
+SHARED = next((p / "shared" / "data" for p in (ROOT.parent, ROOT.parent.parent) if (p / "shared" / "data").is_dir()),
+              ROOT.parent / "shared" / "data")
 
 
 @pytest.fixture(scope="session")

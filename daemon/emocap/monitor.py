@@ -119,7 +119,8 @@ class Monitor:
         self.meter.count("mode_switches")
         self.log.write({"event": "mode", "ts": round(self.wall(), 3), "uptime_s": round(now - self._start, 3),
                         "mode_from": current, "mode_to": new, "reason": reason,
-                        "cpu_idle": round(idle, 4), "latency_emotion_p95_ms": p95})
+                        "cpu_idle": round(idle, 4),
+                        "latency_emotion_p95_ms": None if p95 is None else round(p95, 3)})
 
     def record(self, now: float) -> None:
         """Write the record of the interval since the previous one."""
