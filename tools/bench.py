@@ -1,0 +1,208 @@
+#!/usr/bin/env python3
+"""Measure emocap's costs on this machine, in one run: one JSON object with --json.
+
+    python tools/bench.py [--json] [--config config.toml] [--runs 300]
+
+Every figure carries its unit. Sections:
+  mfcc            MFCC of one model window (128 frames): emocap.features vs python_speech_features
+  inference       small and large model, one window, onnxruntime with 1 thread
+  emotion_window  MFCC + small model for one window: the per-window emotion cost
+  cascade         share of test-split clips the small model is unsure of (re-run on large)
+  caption_latency, replay, peak_rss, drops_under_load
+                  the running pipeline; null with a reason until emocap.service exists
+"""
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+# One BLAS thread, as the service runs (systemd/emocap.service sets the same): set before numpy loads.
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import numpy as np  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "daemon"))
+sys.path.insert(0, str(ROOT / "tools"))
+
+import onnxruntime as ort  # noqa: E402
+import python_speech_features as psf  # noqa: E402
+
+import serdata  # noqa: E402
+from emocap import config, features  # noqa: E402
+from emocap.emotion.model import EmotionModel  # noqa: E402
+from emocap.errors import EmocapError  # noqa: E402
+
+DATA = next((p / "shared" / "data" for p in (ROOT.parent, ROOT.parent.parent) if (p / "shared" / "data").is_dir()),
+            ROOT.parent / "shared" / "data")
+# A Korean sentence of continuous speech (4.6 s), the source of the timed windows.
+SPEECH = "asr/ko/emotiontts/Emotional/emotional-to-emotional/nea/nea00101.flac"
+SER_MANIFESTS = ("ser/manifest.csv", "asr/ko/emotion.csv")
+
+
+def timed(fn, runs: int, warmup: int = 20) -> dict:
+    """p50/p95/max of ``fn()`` in milliseconds over ``runs`` calls after ``warmup``."""
+    for _ in range(warmup):
+        fn()
+    ms = np.empty(runs)
+    for i in range(runs):
+        t0 = time.perf_counter_ns()
+        fn()
+        ms[i] = (time.perf_counter_ns() - t0) / 1e6
+    return {"p50": round(float(np.percentile(ms, 50)), 4), "p95": round(float(np.percentile(ms, 95)), 4),
+            "max": round(float(ms.max()), 4)}
+
+
+def one_window(samples: np.ndarray, s: features.FeatureSettings) -> np.ndarray:
+    """The samples of exactly one model window (``frames`` frames), from the middle of the speech."""
+    n = (s.frames - 1) * s.frame_step + s.frame_len
+    start = max((len(samples) - n) // 2, 0)
+    return samples[start : start + n]
+
+
+def bench_mfcc(x: np.ndarray, s: features.FeatureSettings, runs: int) -> dict:
+    """Both extractors with the same settings (no energy swap, no lifter, Hamming window, nfft)."""
+    theirs = lambda: psf.mfcc(x, samplerate=s.sample_rate, winlen=s.win_s, winstep=s.step_s, numcep=s.numcep,
+                              nfilt=s.nfilt, nfft=s.nfft, lowfreq=s.lowfreq, highfreq=s.highfreq,
+                              preemph=s.preemph, ceplifter=s.ceplifter, appendEnergy=False, winfunc=np.hamming)
+    same = np.allclose(features.mfcc(x, s), theirs(), atol=1e-3)
+    return {"unit": "ms per window", "frames": s.frames, "runs": runs, "same_output": bool(same),
+            "emocap": timed(lambda: features.mfcc(x, s), runs), "python_speech_features": timed(theirs, runs)}
+
+
+def bench_inference(models: dict[str, EmotionModel], x: np.ndarray, runs: int) -> dict:
+    out = {"unit": "ms per window", "threads": 1, "runs": runs}
+    for name, m in models.items():
+        z = features.normalise(m.windows_of(x)[:1], m.mean, m.std)
+        out[name] = timed(lambda: m.session.run(["logits"], {"mfcc": z}), runs)
+    return out
+
+
+def bench_emotion_window(small: EmotionModel, x: np.ndarray, runs: int) -> dict:
+    """Features (MFCC, trim, CMN, window, z-score) + the small model + softmax for one window."""
+    return {"unit": "ms per window", "model": "small", "threads": 1, "runs": runs,
+            **timed(lambda: small.predict(x), runs)}
+
+
+def bench_cascade(models: dict[str, EmotionModel], threshold: float, split: Path) -> dict:
+    """On the test split: how often cascade mode runs the large model, and what each mode scores."""
+    clips = [c for m in SER_MANIFESTS for c in serdata.read_manifest(DATA / m)]
+    clips = [c for c in serdata.select(clips, serdata.load_split(split), "test") if c.label in models["small"].labels]
+    hits = {"small": 0, "large": 0, "cascade": 0}
+    rerun = 0
+    for c in clips:
+        x = serdata.load_audio(c.path)
+        small = models["small"].predict(x)
+        large = models["large"].predict(x)
+        unsure = small.confidence < threshold
+        rerun += unsure
+        hits["small"] += small.label == c.label
+        hits["large"] += large.label == c.label
+        hits["cascade"] += (large if unsure else small).label == c.label
+    n = len(clips)
+    return {"unit": "share of test clips", "rate": round(rerun / n, 4), "clips": n, "threshold": threshold,
+            "split": str(split), "accuracy": {k: round(v / n, 4) for k, v in hits.items()}}
+
+
+PIPELINE_MISSING = "the pipeline (emocap.service) is not merged yet"
+
+
+def pipeline_ready() -> bool:
+    return importlib.util.find_spec("emocap.service") is not None
+
+
+def bench_caption_latency() -> dict:
+    """Caption latency after the recogniser's final result, while replaying speech."""
+    return {"unit": "ms", "p50": None, "p95": None, "reason": PIPELINE_MISSING}
+
+
+def bench_replay() -> dict:
+    """Process CPU share of one core and real-time factor while replaying continuous speech."""
+    return {"cpu_share_of_one_core": None, "real_time_factor": None, "unit": "share (0..1), audio s per wall s",
+            "reason": PIPELINE_MISSING}
+
+
+def bench_peak_rss() -> dict:
+    return {"unit": "MB", "value": None, "reason": PIPELINE_MISSING}
+
+
+def bench_drops_under_load() -> dict:
+    """Frames dropped during a real-time replay while another process loads every core."""
+    return {"unit": "frames", "dropped": None, "captured": None, "reason": PIPELINE_MISSING}
+
+
+def machine() -> dict:
+    model = next((l.split(":", 1)[1].strip() for l in Path("/proc/cpuinfo").read_text().splitlines()
+                  if l.startswith("model name")), platform.processor()) if Path("/proc/cpuinfo").exists() else ""
+    return {"cpu": model, "cores": os.cpu_count(), "machine": platform.machine(), "python": platform.python_version(),
+            "onnxruntime": ort.__version__, "numpy": np.__version__,
+            "blas_threads": os.environ.get("OPENBLAS_NUM_THREADS"), "load_avg_1min": round(os.getloadavg()[0], 2)}
+
+
+def run(cfg: config.Config, runs: int) -> dict:
+    models = {name: EmotionModel(path, threads=1) for name, path in
+              (("small", cfg.emotion.small_model), ("large", cfg.emotion.large_model))}
+    x = one_window(serdata.load_audio(DATA / SPEECH), models["small"].settings)
+    return {
+        "machine": machine(),
+        "mfcc": bench_mfcc(x, models["small"].settings, runs),
+        "inference": bench_inference(models, x, runs),
+        "emotion_window": bench_emotion_window(models["small"], x, runs),
+        "cascade": bench_cascade(models, cfg.emotion.cascade_confidence, ROOT / "splits" / "ser_split.json"),
+        "caption_latency": bench_caption_latency(),
+        "replay": bench_replay(),
+        "peak_rss": bench_peak_rss(),
+        "drops_under_load": bench_drops_under_load(),
+    }
+
+
+def _q(d: dict) -> str:
+    return f"p50 {d['p50']:.3f}  p95 {d['p95']:.3f}"
+
+
+def text(r: dict) -> str:
+    m = r["machine"]
+    c = r["cascade"]
+    lines = [f"emocap bench on {m['cpu']} ({m['cores']} cores, load {m['load_avg_1min']}), onnxruntime "
+             f"{m['onnxruntime']}, 1 thread",
+             f"MFCC per window, ms          emocap {_q(r['mfcc']['emocap'])} | python_speech_features "
+             f"{_q(r['mfcc']['python_speech_features'])} (same output: {r['mfcc']['same_output']})",
+             f"small model per window, ms   {_q(r['inference']['small'])}",
+             f"large model per window, ms   {_q(r['inference']['large'])}",
+             f"MFCC + small per window, ms  {_q(r['emotion_window'])}",
+             f"cascade rate (test split)    {c['rate']:.3f} of {c['clips']} clips below {c['threshold']}; accuracy "
+             + ", ".join(f"{k} {v:.3f}" for k, v in c["accuracy"].items())]
+    for key, label in (("caption_latency", "caption latency after final"), ("replay", "replay CPU / RTF"),
+                       ("peak_rss", "peak RSS"), ("drops_under_load", "frames dropped under load")):
+        sec = r[key]
+        if "reason" in sec:
+            lines.append(f"{label:<29}n/a ({sec['reason']})")
+        else:
+            lines.append(f"{label:<29}" + ", ".join(f"{k} {v}" for k, v in sec.items()))
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--config", help="config.toml (models and cascade threshold); default: the repo's")
+    p.add_argument("--runs", type=int, default=300, help="timed runs per figure (default 300)")
+    args = p.parse_args(argv)
+    try:
+        result = run(config.load(args.config), args.runs)
+    except EmocapError as e:
+        print(f"bench: {e}", file=sys.stderr)
+        return 2
+    print(json.dumps(result, ensure_ascii=False) if args.json else text(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
