@@ -35,7 +35,7 @@ def make(tmp_path, idles, mode="large", **mode_kw):
     meter, engine = Meter(), ModeHolder(mode)
     mon = Monitor(mcfg, pcfg, meter, engine, PerfLog(pcfg, journal=None, stream=open("/dev/null", "w")),
                   clock=clock, wall=lambda: 1_700_000_000.0 + clock.t, idle=lambda: next(idle_iter),
-                  record_idle=lambda: 0.5, process=lambda: (25.0, 100 * 2**20))
+                  record_idle=lambda: 0.5, process=lambda: (25.0, 100 * 2**20, 120 * 2**20))
     return mon, clock, meter, engine
 
 
@@ -73,6 +73,7 @@ def test_every_record_covers_one_mode_and_the_whole_time(tmp_path):
     assert sum(r["interval_s"] for r in recs) == 16.0
     assert sum(r["mode_switches"] for r in recs) == 4
     assert recs[0]["cpu_percent"] == 25.0 and recs[0]["rss_mb"] == 100.0 and recs[0]["cpu_idle"] == 0.5
+    assert recs[0]["rss_peak_mb"] == 120.0
     assert recs[0]["ts"] == 1_700_000_102.0
 
 
@@ -106,8 +107,10 @@ def test_thread_starts_and_stops_with_a_final_record(tmp_path):
     mon.start()
     meter.latency("emotion", 1.0)
     mon.stop()
+    mon.stop()  # a second stop (SIGTERM during shutdown) writes nothing more
     recs = lines(tmp_path)
     assert recs[-1]["event"] == "perf" and recs[-1]["mode"] == "cascade"
+    assert recs[-1]["rss_peak_mb"] >= recs[-1]["rss_mb"]
     assert recs[-1]["rss_mb"] > 10  # the real process sampler: this interpreter holds numpy at least
     assert sum(r["latency_ms"].get("emotion", {}).get("n", 0) for r in recs) == 1
 
@@ -118,5 +121,5 @@ def test_real_samplers_measure_this_machine():
     assert 0.0 <= idle() <= 1.0
     proc = ProcessUsage()
     sum(i * i for i in range(300_000))
-    cpu, rss = proc()
-    assert cpu > 0 and rss > 10 * 2**20
+    cpu, rss, peak = proc()
+    assert cpu > 0 and rss > 10 * 2**20 and peak >= rss

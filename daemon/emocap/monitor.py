@@ -8,6 +8,7 @@ record to the PerfLog. Clock and samplers are injectable for tests.
 """
 from __future__ import annotations
 
+import resource
 import threading
 import time
 from typing import Callable, Protocol
@@ -48,14 +49,17 @@ class CpuIdle:
 
 
 class ProcessUsage:
-    """This process: CPU % of one core since the previous call, and resident memory in bytes."""
+    """This process: CPU % of one core since the previous call, resident memory and its peak (bytes)."""
 
     def __init__(self) -> None:
         self._proc = psutil.Process()
         self._proc.cpu_percent(None)
 
-    def __call__(self) -> tuple[float, int]:
-        return self._proc.cpu_percent(None), self._proc.memory_info().rss
+    def __call__(self) -> tuple[float, int, int]:
+        rss = self._proc.memory_info().rss
+        # ru_maxrss is in KiB on Linux, and the kernel updates its high-water mark lazily
+        peak = max(rss, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
+        return self._proc.cpu_percent(None), rss, peak
 
 
 class Monitor:
@@ -65,7 +69,7 @@ class Monitor:
                  log: PerfLog, *, clock: Callable[[], float] = time.monotonic,
                  wall: Callable[[], float] = time.time, idle: Callable[[], float] | None = None,
                  record_idle: Callable[[], float] | None = None,
-                 process: Callable[[], tuple[float, int]] | None = None):
+                 process: Callable[[], tuple[float, int, int]] | None = None):
         self.mode_cfg, self.perf_cfg = mode_cfg, perf_cfg
         self.meter, self.engine, self.log = meter, engine, log
         self.clock, self.wall = clock, wall
@@ -85,6 +89,8 @@ class Monitor:
 
     def stop(self) -> None:
         """Stop the thread and write the last (partial) interval's record."""
+        if self._stop.is_set():
+            return
         self._stop.set()
         if self._thread is not None:
             self._thread.join()
@@ -125,11 +131,11 @@ class Monitor:
     def record(self, now: float) -> None:
         """Write the record of the interval since the previous one."""
         snap = self.meter.snapshot(reset_latency=True)
-        cpu, rss = self.process()
+        cpu, rss, peak = self.process()
         rec = perf_record(snap, self._prev, ts=round(self.wall(), 3), uptime_s=round(now - self._start, 3),
                           interval_s=round(now - self._recorded, 3), mode=self.engine.mode,
                           cpu_percent=round(cpu, 1), cpu_idle=round(self.record_idle(), 4),
-                          rss_mb=round(rss / 2**20, 1))
+                          rss_mb=round(rss / 2**20, 1), rss_peak_mb=round(peak / 2**20, 1))
         self._prev = counters(snap)
         self._recorded = now
         if "emotion" in snap["latency"]:

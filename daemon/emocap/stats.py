@@ -125,7 +125,7 @@ def summarise(records: list[dict]) -> dict:
         "captions": add("captions"),
         "cpu_percent": {"mean": round(sum(c * w for c, w in cpu) / span, 1) if cpu and span else None,
                         "max": max((c for c, _ in cpu), default=None)},
-        "rss_mb_max": max((r["rss_mb"] for r in perf if "rss_mb" in r), default=None),
+        "rss_mb_max": max((r.get("rss_peak_mb", r.get("rss_mb", 0)) for r in perf if "rss_mb" in r), default=None),
     }
 
 
