@@ -108,6 +108,13 @@ def test_without_journald_the_local_log_and_stderr_carry_on(tmp_path):
     assert err.getvalue().startswith("emocap: perf mode=small ") and err.getvalue().count("\n") == 1
 
 
+def test_local_log_alone(tmp_path, capsys):
+    log = PerfLog(cfg(tmp_path), journal=None, stream=None)
+    log.write(perf_record(metered().snapshot(), {}, mode="small"))
+    assert capsys.readouterr() == ("", "")
+    assert len((tmp_path / "state" / "perf.jsonl").read_text().splitlines()) == 1
+
+
 def test_journald_disabled_in_config_is_not_opened(tmp_path):
     assert PerfLog(cfg(tmp_path, journald=False)).journal is None
 

@@ -125,18 +125,24 @@ def open_journal(enabled: bool):
 
 
 class PerfLog:
-    """Writes records and mode switches to the local log, and journald or stderr."""
+    """Writes records and mode switches to the local log, and journald or else ``stream``.
 
-    def __init__(self, cfg: PerfConfig, journal: Any = "auto", stream: TextIO | None = None):
+    ``journal``: "auto" (systemd.journal where present and enabled), a journal, or None.
+    ``stream``: the fallback for journald, stderr by default; None for the local log alone
+    (``emocap replay``, whose stderr belongs to the user).
+    """
+
+    def __init__(self, cfg: PerfConfig, journal: Any = "auto", stream: TextIO | None = sys.stderr):
         self.file = RotatingJsonLines(cfg.log_path, cfg.log_max_bytes, cfg.log_backups)
         self.journal = open_journal(cfg.journald) if journal == "auto" else journal
-        self.stream = stream or sys.stderr
+        self.stream = stream
         self._failed: set[str] = set()
 
     def write(self, rec: dict) -> None:
         self._guard("local log", self.file.write, rec)
         if self.journal is None or not self._guard("journald", self._send, rec):
-            self._guard("stderr", lambda r: print(f"emocap: {message(r)}", file=self.stream, flush=True), rec)
+            if self.stream is not None:
+                self._guard("stderr", lambda r: print(f"emocap: {message(r)}", file=self.stream, flush=True), rec)
 
     def _send(self, rec: dict) -> None:
         priority = "5" if rec["event"] == "mode" else "6"  # notice for switches, info for records

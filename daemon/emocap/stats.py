@@ -18,16 +18,23 @@ from emocap import config
 from emocap.errors import EmocapError
 
 
+NAME = "stats"
+HELP = ("latency p50/p95/max, dropped frames, model share and mode switches over the performance log "
+        "(rotated files included)")
+
+
 def add_parser(subparsers) -> argparse.ArgumentParser:
-    p = subparsers.add_parser("stats", help="summarise the performance log",
-                              description="Latency p50/p95/max, dropped frames, model share and mode "
-                                          "switches over the performance log, rotated files included.")
+    p = subparsers.add_parser(NAME, help=HELP, description=HELP)
+    add_arguments(p)
+    p.set_defaults(func=run)
+    return p
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--log", metavar="PATH", help="performance log (default: [perf] log_path of --config)")
     p.add_argument("--config", metavar="PATH", help="config file naming the log (default: config.toml)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--plot", metavar="PNG", help="also draw latency and CPU over time into this PNG")
-    p.set_defaults(func=run)
-    return p
 
 
 def run(args: argparse.Namespace) -> int:
