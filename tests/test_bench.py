@@ -10,7 +10,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_bench_json_has_every_section_with_units(shared_data):
-    r = subprocess.run([sys.executable, str(ROOT / "tools" / "bench.py"), "--json", "--runs", "5"],
+    # --no-pipeline: the three replays take minutes; tests/test_replay_load.py runs the pipeline
+    r = subprocess.run([sys.executable, str(ROOT / "tools" / "bench.py"), "--json", "--runs", "5", "--no-pipeline"],
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
@@ -19,8 +20,9 @@ def test_bench_json_has_every_section_with_units(shared_data):
     assert set(sections) <= set(out)
     for name in sections:
         assert out[name]["unit"], name
-        if "reason" in out[name]:  # not measurable yet: says why, claims no number
+        if "reason" in out[name]:  # not measured: says why, claims no number
             assert all(v is None for k, v in out[name].items() if k not in ("unit", "reason"))
+    assert out["caption_latency"]["reason"] == "--no-pipeline"
     assert out["mfcc"]["same_output"] is True
     assert out["mfcc"]["emocap"]["p50"] > 0 and out["inference"]["large"]["p95"] > 0
     assert out["machine"]["blas_threads"] == "1"
@@ -33,3 +35,18 @@ def test_one_window_is_exactly_128_frames(shared_data):
     s = features.FeatureSettings()
     x = bench.one_window(bench.serdata.load_audio(shared_data / bench.SPEECH), s)
     assert features.mfcc(x, s).shape == (128, 40)
+
+
+def test_written_config_reads_back_with_the_overrides(tmp_path):
+    from dataclasses import replace
+    from emocap import config
+    cfg = config.load()
+    path = bench.write_config(cfg, tmp_path / "c.toml", log_path=str(tmp_path / "p.jsonl"), interval_s=1.0)
+    back = config.load(path)
+    assert back.perf == replace(cfg.perf, log_path=str(tmp_path / "p.jsonl"), interval_s=1.0)
+    assert (back.emotion, back.mode, back.captions, back.display) == (cfg.emotion, cfg.mode, cfg.captions, cfg.display)
+
+
+def test_bench_files_exist(shared_data):
+    assert all((shared_data / f).is_file() for f in [bench.SPEECH, *bench.CONTINUOUS])
+    assert 50 < bench.audio_seconds([shared_data / f for f in bench.CONTINUOUS]) < 70

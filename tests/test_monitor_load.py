@@ -1,10 +1,6 @@
 """The Monitor under real load: a CPU hog on every core steps the mode down to small, and the
 mode climbs back once the hog ends. Real psutil sampling, real ONNX sessions, real speech."""
 import json
-import os
-import shutil
-import signal
-import subprocess
 import sys
 import threading
 import time
@@ -13,6 +9,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+import bench
 from emocap import config
 from emocap.audio.io import load_audio
 from emocap.emotion.model import EmotionModel
@@ -40,16 +37,6 @@ class TwoModelEngine:
             self.large.predict(samples)
             self.meter.count("model_large")
         self.meter.latency("emotion", (time.perf_counter() - t0) * 1e3)
-
-
-def hog() -> subprocess.Popen:
-    """A CPU hog on every core: stress-ng, or one Python busy loop per core without it."""
-    n = os.cpu_count() or 1
-    cmd = (["stress-ng", "--cpu", str(n), "--timeout", "25s", "--quiet"] if shutil.which("stress-ng")
-           else [sys.executable, "-c", f"import multiprocessing as m\n"
-                 f"def f():\n    while True: pass\nps=[m.Process(target=f) for _ in range({n})]\n"
-                 "[p.start() for p in ps]\n[p.join(25) for p in ps]"])
-    return subprocess.Popen(cmd, start_new_session=True)
 
 
 def wait_for(pred, timeout: float) -> bool:
@@ -96,18 +83,18 @@ def test_hog_steps_mode_down_to_small_and_back_up(tmp_path, shared_data):
     proc = None
     try:
         time.sleep(1.0)
-        proc = hog()
+        proc = bench.hog()
         assert wait_for(lambda: engine.mode == "small", 12.0), "no step down to small under the hog"
         time.sleep(1.0)
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(10)
+        bench.end_hog(proc)
+        proc = None
         assert wait_for(lambda: engine.mode == "large", 15.0), "mode did not climb back after the hog"
     finally:
         stop.set()
         feeder.join()
         mon.stop()
-        if proc and proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
+        if proc:
+            bench.end_hog(proc)
     recs = [json.loads(l) for l in log_path.read_text().splitlines()]
     switches = [(r["mode_from"], r["mode_to"]) for r in recs if r["event"] == "mode"]
     for r in recs:
