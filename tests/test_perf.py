@@ -19,7 +19,7 @@ def metered() -> Meter:
     m = Meter()
     for ms in (1.0, 2.0, 3.0, 4.0, 10.0):
         m.latency("emotion", ms)
-    m.latency("asr_final_to_caption", 12.5)
+    m.latency("caption", 12.5)
     m.count("frames_captured", 16000)
     m.count("frames_dropped", 320)
     m.count("captions", 2)
@@ -35,7 +35,7 @@ def test_record_holds_interval_latency_and_counter_increases():
     rec = perf_record(snap, prev, mode="cascade", cpu_percent=12.5)
     assert rec["event"] == "perf" and rec["mode"] == "cascade" and rec["cpu_percent"] == 12.5
     assert rec["latency_ms"]["emotion"] == {"n": 5, "p50": 3.0, "p95": 8.8, "max": 10.0}
-    assert rec["latency_ms"]["asr_final_to_caption"] == {"n": 1, "p50": 12.5, "p95": 12.5, "max": 12.5}
+    assert rec["latency_ms"]["caption"] == {"n": 1, "p50": 12.5, "p95": 12.5, "max": 12.5}
     assert (rec["frames_captured"], rec["frames_dropped"], rec["frames_dropped_total"]) == (10000, 300, 320)
     assert (rec["captions"], rec["model_small"], rec["model_large"], rec["mode_switches"]) == (0, 5, 3, 0)
     assert rec["ring_fill"] == 0.25
@@ -56,7 +56,7 @@ def test_journal_fields_are_upper_case_with_units():
     f = journal_fields(rec)
     assert f["LATENCY_EMOTION_P95_MS"] == "8.8"
     assert f["LATENCY_EMOTION_N"] == "5"
-    assert f["LATENCY_ASR_FINAL_TO_CAPTION_MAX_MS"] == "12.5"
+    assert f["LATENCY_CAPTION_MAX_MS"] == "12.5"
     assert f["MODE"] == "small" and f["RSS_MB"] == "151.2" and f["FRAMES_DROPPED"] == "320"
     assert f["EVENT"] == "perf"
     assert all(k == k.upper() for k in f)
@@ -64,7 +64,7 @@ def test_journal_fields_are_upper_case_with_units():
 
 def test_message_is_one_readable_line():
     rec = perf_record(metered().snapshot(), {}, mode="large", cpu_percent=33.0, cpu_idle=0.5, rss_mb=99.6)
-    assert message(rec) == ("perf mode=large asr_final_to_caption p95=12.5ms emotion p95=8.8ms "
+    assert message(rec) == ("perf mode=large emotion p95=8.8ms caption p95=12.5ms "
                             "cpu=33% idle=0.50 rss=100MB dropped=320 captions=2")
     assert message({"event": "mode", "mode_from": "large", "mode_to": "cascade", "reason": "cpu idle 0.10 < 0.2"}) \
         == "mode large -> cascade: cpu idle 0.10 < 0.2"

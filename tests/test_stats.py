@@ -39,7 +39,7 @@ def log(tmp_path) -> Path:
         "perf.jsonl.1": [perf(1010, 5.0, "cascade", {"emotion": lat(30, 1.0, 3.0, 9.0)},
                               80000, 160, 30, 5, 3, 20.0, 0.3, 155.5),
                          '{"event": "perf", "ts": 10'],  # a line cut short by a power cut
-        "perf.jsonl": [perf(1015, 2.5, "cascade", {"asr_final_to_caption": lat(2, 10.0, 20.0, 21.0)},
+        "perf.jsonl": [perf(1015, 2.5, "cascade", {"caption": lat(2, 10.0, 20.0, 21.0)},
                             40000, 0, 0, 0, 1, 10.0, 0.1, 152.0),
                        switch(1015, "cascade", "small", "cpu idle 0.05 < 0.2"),
                        perf(1020, 5.0, "small", {"emotion": lat(60, 0.8, 1.5, 2.0)},
@@ -67,7 +67,7 @@ def test_summary_numbers(log, capsys):
     # weighted by samples: p50 of (0.8 x60, 1.0 x30, 2.0 x10) and p95 of (1.5 x60, 3.0 x30, 4.0 x10)
     assert s["latency_ms"]["emotion"] == {"n": 100, "p50": 0.8, "p95": 4.0, "max": 9.0}
     assert s["latency_ms"]["mfcc"] == {"n": 10, "p50": 0.5, "p95": 0.6, "max": 0.9}
-    assert s["latency_ms"]["asr_final_to_caption"] == {"n": 2, "p50": 10.0, "p95": 20.0, "max": 21.0}
+    assert s["latency_ms"]["caption"] == {"n": 2, "p50": 10.0, "p95": 20.0, "max": 21.0}
     assert s["frames"] == {"captured": 280000, "dropped": 200, "dropped_share": 0.0007}
     assert s["models"] == {"small": 90, "large": 15, "large_share": 0.1429}
     assert s["mode_seconds"] == {"cascade": 7.5, "large": 5.0, "small": 5.0}

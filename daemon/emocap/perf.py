@@ -1,9 +1,10 @@
 """Performance log: one record per interval to a rotated JSON-lines file and to journald.
 
-Records are built from a Meter snapshot. The stages report under these names (any other
-latency stage is logged too): latencies ``mfcc``, ``emotion``, ``asr_final_to_caption``;
-cumulative counters (counts or gauges) ``frames_captured``, ``frames_dropped``,
-``captions``, ``model_small``, ``model_large``, ``mode_switches``; gauge ``ring_fill`` (0..1).
+Records are built from a Meter snapshot. Every latency stage there is logged (the pipeline's:
+``asr`` one Vosk chunk, ``mfcc``, ``infer_small``/``infer_large``, ``emotion`` one utterance,
+``caption`` Vosk's final result to the caption); cumulative counters, published as counts
+or gauges: ``frames_captured``, ``frames_dropped``, ``captions``, ``model_small``,
+``model_large`` (whose result was kept), ``mode_switches``; gauge ``ring_fill`` (0..1).
 A record holds the interval's latency summary and the interval's increase of each counter,
 so records can be summed across restarts and rotations.
 
@@ -26,6 +27,7 @@ from emocap.errors import ConfigError
 COUNTERS = ("frames_captured", "frames_dropped", "captions", "model_small", "model_large", "mode_switches")
 JOURNAL_SOCKET = Path("/run/systemd/journal/socket")
 IDENTIFIER = "emocap"
+MESSAGE_STAGES = ("emotion", "caption")  # the MESSAGE line names these; the fields hold every stage
 
 
 def total(snap: dict, name: str) -> int:
@@ -74,7 +76,7 @@ def message(rec: dict) -> str:
         return f"mode {rec['mode_from']} -> {rec['mode_to']}: {rec['reason']}"
     lat = rec["latency_ms"]
     parts = [f"perf mode={rec.get('mode')}"]
-    parts += [f"{stage} p95={s['p95']:.1f}ms" for stage, s in lat.items()]
+    parts += [f"{stage} p95={lat[stage]['p95']:.1f}ms" for stage in MESSAGE_STAGES if stage in lat]
     parts += [f"cpu={rec.get('cpu_percent', 0):.0f}% idle={rec.get('cpu_idle', 0):.2f}",
               f"rss={rec.get('rss_mb', 0):.0f}MB", f"dropped={rec['frames_dropped']}",
               f"captions={rec['captions']}"]
