@@ -37,13 +37,18 @@ OPSET = 17
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--checkpoint", required=True, help="model.pt written by tools/train.py")
+    p.add_argument("--checkpoint", required=True, action="append",
+                   help="model.pt written by tools/train.py; several make an ensemble (mean probabilities)")
     p.add_argument("--out", required=True, help="ONNX file to write; the card goes beside it as .json")
     p.add_argument("--int8", action="store_true", help="static INT8 (QDQ) quantisation")
+    p.add_argument("--fp16", action="store_true",
+                   help="store weights as float16 (cast to float32 when loaded; halves the file)")
     p.add_argument("--manifest", action="append", default=[], help="manifests for calibration and test metrics")
     p.add_argument("--split", default=str(serdata.DEFAULT_SPLIT))
     p.add_argument("--calibration-clips", type=int, default=400, help="training clips for INT8 calibration")
     p.add_argument("--noise", action="append", default=[], help="unseen-noise folders for the robustness metric")
+    p.add_argument("--skip-metrics", action="store_true",
+                   help="no test-split metrics or agreement in the card (quick exports, smoke tests)")
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--description", default="", help="one line for the card")
     return p.parse_args(argv)
@@ -55,6 +60,52 @@ def export_fp32(model: torch.nn.Module, path: Path, settings: FeatureSettings) -
         model, dummy, str(path), input_names=[INPUT], output_names=[OUTPUT], opset_version=OPSET,
         dynamic_axes={INPUT: {0: "batch"}, OUTPUT: {0: "batch"}}, do_constant_folding=True, dynamo=False,
     )
+
+
+def load_model(paths: list[str]) -> tuple[torch.nn.Module, dict]:
+    """One checkpoint, or an ensemble of several that share labels, statistics and features."""
+    ckpts = [torch.load(p, map_location="cpu", weights_only=False) for p in paths]
+    models = []
+    for c in ckpts:
+        m = ser_models.build(c["arch"], len(c["labels"]))
+        m.load_state_dict(c["state_dict"])
+        models.append(m.eval())
+    first = ckpts[0]
+    for p, c in zip(paths[1:], ckpts[1:]):
+        same = (c["labels"] == first["labels"] and c["features"] == first["features"]
+                and np.allclose(c["mean"], first["mean"]) and np.allclose(c["std"], first["std"]))
+        if not same:
+            sys.exit(f"export: {p} differs from {paths[0]} in labels, statistics or features; cannot ensemble")
+    if len(models) == 1:
+        return models[0], first
+    arch = "ensemble(" + ",".join(c["arch"] for c in ckpts) + ")"
+    meta = {**first, "arch": arch, "epoch": [c.get("epoch") for c in ckpts]}
+    return ser_models.Ensemble(models).eval(), meta
+
+
+def store_fp16(path: Path) -> None:
+    """Float32 weights -> float16 initializers, each followed by a Cast back to float32.
+
+    onnxruntime folds the casts when it loads the model, so inference stays float32; only
+    the file shrinks (and the weights are rounded to float16).
+    """
+    from onnx import helper, numpy_helper
+
+    m = onnx.load(str(path))
+    g = m.graph
+    casts, inits = [], []
+    for t in g.initializer:
+        arr = numpy_helper.to_array(t)
+        if t.data_type == onnx.TensorProto.FLOAT and arr.size > 64:
+            inits.append(numpy_helper.from_array(arr.astype(np.float16), t.name + "_fp16"))
+            casts.append(helper.make_node("Cast", [t.name + "_fp16"], [t.name], to=onnx.TensorProto.FLOAT))
+        else:
+            inits.append(t)
+    del g.initializer[:]
+    g.initializer.extend(inits)
+    for i, n in enumerate(casts):
+        g.node.insert(i, n)
+    onnx.save(m, str(path))
 
 
 def add_metadata(path: Path, ckpt: dict) -> None:
@@ -160,33 +211,45 @@ def test_metrics(path: Path, manifests, split, noise, workers) -> dict:
     return out
 
 
+def training_summary(checkpoints: list[str]) -> list[dict]:
+    """What train.py reported beside each checkpoint (report.json): epochs, validation, command."""
+    out = []
+    for c in checkpoints:
+        rep = Path(c).with_name("report.json")
+        r = json.loads(rep.read_text()) if rep.is_file() else {}
+        keep = ("arch", "best_epoch", "best_val_score", "selection", "epochs_run", "stopped_by", "command", "seconds")
+        out.append({"checkpoint": c, **{k: r[k] for k in keep if k in r}})
+    return out
+
+
 def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    ckpt = torch.load(args.checkpoint, map_location="cpu", weights_only=False)
-    model = ser_models.build(ckpt["arch"], len(ckpt["labels"]))
-    model.load_state_dict(ckpt["state_dict"])
-    model.eval()
+    model, ckpt = load_model(args.checkpoint)
     settings = FeatureSettings.from_dict(ckpt["features"])
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     card: dict = {}
 
     with tempfile.TemporaryDirectory() as tmp:
-        fp32 = Path(tmp) / "fp32.onnx" if args.int8 else out
+        fp32 = Path(tmp) / "fp32.onnx" if (args.int8 or args.fp16) else out
         export_fp32(model, fp32, settings)
         add_metadata(fp32, ckpt)
+        if args.fp16:
+            out.write_bytes(fp32.read_bytes())
+            store_fp16(out)
         if args.int8:
             if not args.manifest:
                 sys.exit("export: --int8 needs --manifest for calibration windows")
             quantise(fp32, out, calibration_windows(ckpt, args.manifest, args.split, args.calibration_clips))
             add_metadata(out, ckpt)
+        if (args.int8 or args.fp16) and args.manifest and not args.skip_metrics:
             wins = test_windows(ckpt, args.manifest, args.split)
-            card["int8_fp32_window_agreement_test"] = round(window_agreement(out, fp32, wins), 4)
-            card["int8_fp32_test_windows"] = int(len(wins))
+            card["fp32_window_agreement_test"] = round(window_agreement(out, fp32, wins), 4)
+            card["fp32_agreement_windows"] = int(len(wins))
     EmotionModel(out)  # the written file honours the runtime contract
 
     split = serdata.load_split(args.split)
@@ -198,7 +261,8 @@ def main(argv=None) -> int:
         "description": args.description,
         "arch": ckpt["arch"],
         "params": int(sum(p.numel() for p in model.parameters())),
-        "precision": "int8 (static QDQ, per-channel weights)" if args.int8 else "float32",
+        "precision": ("int8 (static QDQ, per-channel weights)" if args.int8
+                      else "float16 weights, float32 compute" if args.fp16 else "float32"),
         "ops": op_summary(out),
         "input": {"name": INPUT, "shape": ["batch", 1, settings.numcep, settings.frames], "dtype": "float32",
                   "normalisation": "z-score per coefficient after utterance mean normalisation"},
@@ -213,10 +277,12 @@ def main(argv=None) -> int:
                  "validation_speakers": split["validation"]["speakers"],
                  "test_speakers": split["test"]["speakers"]},
         "checkpoint_epoch": ckpt.get("epoch"),
+        "checkpoints": args.checkpoint,
         **card,
     }
-    if args.manifest:
+    if args.manifest and not args.skip_metrics:
         card["metrics"] = test_metrics(out, args.manifest, args.split, args.noise, args.workers)
+    card["training"] = training_summary(args.checkpoint)
     card["date"] = datetime.date.today().isoformat()
     card["command"] = "python tools/export.py " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:]))
     out.with_suffix(".json").write_text(json.dumps(card, indent=1, ensure_ascii=False) + "\n")

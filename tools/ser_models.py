@@ -1,10 +1,13 @@
 """Emotion model architectures (PyTorch). All take ``[batch, 1, 40, 128]`` and return logits.
 
 - ``crnn``: the origin design, kept as the baseline: Conv2d 1->32->64 + 2-layer BiGRU 128.
-- ``small`` / ``large``: a time-delay CNN (1-D convolutions over the MFCC frames) with
-  statistics pooling. Only Conv, Relu, Gemm and element-wise pooling ops, so static INT8
-  quantisation covers every weight (a GRU stays float in onnxruntime), and ~25 M MACs a
-  window instead of the CRNN's ~170 M.
+- ``small``: a 2-D CNN front (as the origin's, with BatchNorm) feeding 1-D convolutions over
+  time and statistics pooling instead of the GRU. Only Conv, Relu, MaxPool, Gemm and
+  element-wise pooling ops, so static INT8 quantisation covers every weight (onnxruntime
+  cannot quantise a GRU).
+- ``large``: the same front, wider, with a BiGRU and attentive statistics pooling; float.
+- ``tdnn``: 1-D convolutions straight over the 40 MFCC channels (x-vector style); kept for
+  comparison (it scored below the CRNN on validation).
 """
 from __future__ import annotations
 
@@ -76,10 +79,90 @@ class TDNN(nn.Module):
         return self.head(self.pool(self.body(x.flatten(1, 2))))  # (B,1,F,T) -> (B,F,T)
 
 
+def _conv2d(c_in: int, c_out: int, pool: tuple[int, int]) -> nn.Sequential:
+    return nn.Sequential(nn.Conv2d(c_in, c_out, 3, padding=1, bias=False), nn.BatchNorm2d(c_out),
+                         nn.ReLU(), nn.MaxPool2d(pool))
+
+
+class Front2d(nn.Module):
+    """Conv2d stack over (coefficient, time); returns a sequence ``(B, C*F', T')``."""
+
+    def __init__(self, widths: tuple[int, int, int], n_mfcc: int = 40):
+        super().__init__()
+        a, b, c = widths
+        self.convs = nn.Sequential(_conv2d(1, a, (2, 2)), _conv2d(a, b, (2, 2)), _conv2d(b, c, (2, 1)))
+        self.out_channels = c * (n_mfcc // 8)
+
+    def forward(self, x):
+        return self.convs(x).flatten(1, 2)                # (B, C, F/8, T/4) -> (B, C*F/8, T/4)
+
+
+class CNN2d(nn.Module):
+    """Quantisable small model: Front2d -> 2 temporal convs -> stats pooling -> 2-layer head."""
+
+    def __init__(self, widths=(32, 48, 96), temporal: int = 256, embed: int = 128, n_labels: int = 7,
+                 dropout: float = 0.3):
+        super().__init__()
+        self.front = Front2d(widths)
+        self.temporal = nn.Sequential(_tdnn(self.front.out_channels, temporal, 3),
+                                      _tdnn(temporal, temporal, 3, dilation=2))
+        self.pool = StatsPool()
+        self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(2 * temporal, embed), nn.ReLU(),
+                                  nn.Dropout(dropout), nn.Linear(embed, n_labels))
+
+    def forward(self, x):
+        return self.head(self.pool(self.temporal(self.front(x))))
+
+
+class AttentiveStatsPool(nn.Module):
+    """Attention-weighted mean and standard deviation over time (frames that carry emotion count more)."""
+
+    def __init__(self, channels: int, hidden: int = 64):
+        super().__init__()
+        self.score = nn.Sequential(nn.Conv1d(channels, hidden, 1), nn.Tanh(), nn.Conv1d(hidden, 1, 1))
+
+    def forward(self, h):                                  # (B, C, T)
+        w = torch.softmax(self.score(h), dim=2)
+        mean = (h * w).sum(dim=2)
+        var = (h * h * w).sum(dim=2) - mean * mean
+        return torch.cat([mean, torch.sqrt(var.clamp(min=1e-5))], dim=1)
+
+
+class CRNNPlus(nn.Module):
+    """Large model: Front2d -> 2-layer BiGRU -> attentive stats pooling -> 2-layer head."""
+
+    def __init__(self, widths=(32, 64, 96), hidden: int = 128, embed: int = 128, n_labels: int = 7,
+                 dropout: float = 0.3):
+        super().__init__()
+        self.front = Front2d(widths)
+        self.gru = nn.GRU(self.front.out_channels, hidden, num_layers=2, batch_first=True,
+                          bidirectional=True, dropout=dropout)
+        self.pool = AttentiveStatsPool(2 * hidden)
+        self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(4 * hidden, embed), nn.ReLU(),
+                                  nn.Dropout(dropout), nn.Linear(embed, n_labels))
+
+    def forward(self, x):
+        seq, _ = self.gru(self.front(x).transpose(1, 2))   # (B, T', 2H)
+        return self.head(self.pool(seq.transpose(1, 2)))
+
+
+class Ensemble(nn.Module):
+    """Averages its members' probabilities; returns log-probabilities as logits (softmax-equivalent)."""
+
+    def __init__(self, members: list[nn.Module]):
+        super().__init__()
+        self.members = nn.ModuleList(members)
+
+    def forward(self, x):
+        p = torch.stack([torch.softmax(m(x), dim=1) for m in self.members]).mean(dim=0)
+        return torch.log(p.clamp(min=1e-7))
+
+
 ARCHS = {
     "crnn": lambda n: CRNN(n),
-    "small": lambda n: TDNN((128, 128, 192, 192, 256), 256, n),
-    "large": lambda n: TDNN((192, 192, 256, 256, 384), 128, n, dropout=0.4),
+    "small": lambda n: CNN2d(temporal=320, n_labels=n),
+    "large": lambda n: CRNNPlus(hidden=160, n_labels=n),
+    "tdnn": lambda n: TDNN((128, 128, 192, 192, 256), 256, n),
 }
 
 

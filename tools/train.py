@@ -30,6 +30,7 @@ import metrics
 import ser_models
 import serdata
 from emocap import features
+from emocap.audio.io import resample, to_int16
 from emocap.features import FeatureSettings
 
 
@@ -48,6 +49,9 @@ def parse_args(argv=None):
     p.add_argument("--noise", action="append", default=[], help="noise folder for augmentation (repeatable)")
     p.add_argument("--noise-prob", type=float, default=0.5, help="share of training windows with added noise")
     p.add_argument("--snr", type=float, nargs=2, default=(0.0, 30.0), metavar=("LO", "HI"), help="SNR range, dB")
+    p.add_argument("--speed-prob", type=float, default=0.5, help="share of training clips speed-perturbed")
+    p.add_argument("--speeds", type=float, nargs="+", default=[0.9, 0.95, 1.05, 1.1],
+                   help="speed factors to pick from (changes tempo and pitch, as a different voice would)")
     p.add_argument("--korean-weight", type=float, default=3.0,
                    help="sampling weight of Korean clips relative to others (few clips, the users' language)")
     p.add_argument("--max-clips", type=int, default=0, help="use at most this many clips per part (smoke tests)")
@@ -88,6 +92,8 @@ class TrainWindows(Dataset):
     def __getitem__(self, i):
         rng = np.random.default_rng()
         x = self.audio[i]
+        if rng.random() < self.args.speed_prob:
+            x = speed_perturb(x, float(rng.choice(self.args.speeds)), self.s.sample_rate)
         if self.noise and rng.random() < self.args.noise_prob:
             noise = self.noise[rng.integers(len(self.noise))]
             x = serdata.mix_at_snr(x, noise, rng.uniform(*self.args.snr), rng)
@@ -97,6 +103,11 @@ class TrainWindows(Dataset):
             f = f[:, start : start + self.s.frames]
         win = features.normalise(features.windows(f, self.s), self.mean, self.std)[0]
         return torch.from_numpy(spec_augment(win, rng)), self.labels[i]
+
+
+def speed_perturb(x, factor, rate):
+    """Play ``factor`` times faster: read the samples as if taken at rate*factor, resample back."""
+    return to_int16(resample(x.astype(np.float32) / 32768.0, int(round(rate * factor)), rate))
 
 
 def spec_augment(win, rng, time_masks=2, max_t=16, coef_masks=1, max_c=6):
@@ -240,20 +251,21 @@ def main(argv=None):
         print(f"epoch {epoch:3d} loss {total / max(seen, 1):.4f} val score {score:.4f} "
               f"(pooled macro-F1 {pooled['macro_f1']:.4f}, acc {pooled['accuracy']:.4f}) "
               f"{json.dumps({k: round(v, 3) for k, v in per_corpus.items()})}{mark}", flush=True)
+        # Written every epoch, so a run stopped early (time limit, Ctrl-C) still leaves its report.
+        report = {
+            "arch": args.arch, "params": sum(p.numel() for p in model.parameters()),
+            "best_epoch": best_epoch, "best_val_score": best, "selection": "mean per-corpus macro-F1 on validation",
+            "train_clips": len(train), "validation_clips": len(val), "noise_clips": len(noise),
+            "train_speakers": sorted({c.speaker for c in train}),
+            "validation_speakers": sorted({c.speaker for c in val}),
+            "args": vars(args), "seconds": round(time.time() - t_start, 1), "history": history,
+        }
+        (out / "report.json").write_text(json.dumps(report, indent=1))
+        plot_curve(history, out / "curve.png")
         if epoch - best_epoch >= args.patience:
             print(f"early stop: no validation gain for {args.patience} epochs", flush=True)
             break
 
-    report = {
-        "arch": args.arch, "params": sum(p.numel() for p in model.parameters()),
-        "best_epoch": best_epoch, "best_val_score": best, "selection": "mean per-corpus macro-F1 on validation",
-        "train_clips": len(train), "validation_clips": len(val), "noise_clips": len(noise),
-        "train_speakers": sorted({c.speaker for c in train}), "validation_speakers": sorted({c.speaker for c in val}),
-        "args": {k: v for k, v in vars(args).items()}, "seconds": round(time.time() - t_start, 1),
-        "history": history,
-    }
-    (out / "report.json").write_text(json.dumps(report, indent=1))
-    plot_curve(history, out / "curve.png")
     print(f"best epoch {best_epoch} (validation score {best:.4f}); wrote {out}/model.pt, report.json, curve.png "
           f"in {report['seconds']} s", flush=True)
 

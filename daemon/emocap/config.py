@@ -102,9 +102,15 @@ class DisplayConfig:
     interface: str = _f("i2c", choices=("i2c", "spi"))
     """Bus of the OLED."""
     port: int = _f(1, lo=0, hi=16)
-    """I2C/SPI port number."""
+    """I2C/SPI port number (/dev/i2c-<port>, /dev/spidev<port>.<spi_device>)."""
     address: int = _f(0x3C, lo=0, hi=0x7F)
     """I2C address."""
+    spi_device: int = _f(0, lo=0, hi=3)
+    """SPI chip select (luma's spi device)."""
+    gpio_dc: int = _f(24, lo=0, hi=40)
+    """SPI only: BCM pin wired to the OLED's D/C (luma's gpio_DC)."""
+    gpio_rst: int = _f(25, lo=0, hi=40)
+    """SPI only: BCM pin wired to the OLED's RST (luma's gpio_RST)."""
     width: int = _f(128, lo=32, hi=512)
     """Pixels."""
     height: int = _f(64, lo=16, hi=256)
@@ -125,6 +131,8 @@ class DisplayConfig:
     """Pause at the start and end of a scroll, seconds."""
     retry_s: float = _f(10.0, lo=0.5, hi=600.0)
     """Wait before retrying a failed display, seconds."""
+    hold_s: float = _f(3.0, lo=0.0, hi=30.0)
+    """A final caption stays at least this long before the next utterance's partial text replaces it, seconds."""
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,84 @@
+"""Training smoke test (train -> export -> evaluate) and evaluate.py's JSON contract."""
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PY = sys.executable
+KEYS = {"n", "accuracy", "macro_f1", "labels", "per_class", "confusion"}
+
+
+def _tiny_manifest(shared_data: Path, tmp: Path, rows_per_label: int = 2) -> Path:
+    """A manifest in another folder (paths relative to it), with one label no model has."""
+    src = list(csv.DictReader(open(shared_data / "ser" / "manifest.csv")))
+    picked, seen = [], {}
+    for r in src:
+        if r["speaker"] in ("ravdess:03", "ravdess:08") and seen.get(r["label"], 0) < rows_per_label:
+            seen[r["label"]] = seen.get(r["label"], 0) + 1
+            picked.append(r)
+    out = tmp / "tiny.csv"
+    with open(out, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["path", "label", "speaker", "extra"])
+        for r in picked:
+            w.writerow([str(Path("..") / Path(shared_data / "ser" / r["path"]).relative_to(shared_data)),
+                        r["label"], r["speaker"], "x"])
+        w.writerow([str(Path("..") / "ser" / picked[0]["path"]), "boredom", "ravdess:03", "x"])
+    return out
+
+
+def _run(*args, timeout=600):
+    return subprocess.run([PY, *map(str, args)], cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture
+def tiny(shared_data, tmp_path):
+    d = tmp_path / "m"
+    d.mkdir()
+    return _tiny_manifest(shared_data, d)
+
+
+def test_evaluate_json_schema(tiny):
+    r = _run("tools/evaluate.py", "--manifest", tiny, "--model", ROOT / "models/small.onnx", "--json")
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert KEYS <= set(out)
+    assert out["n"] == 14 and out["skipped"] == 1 and out["skipped_labels"] == {"boredom": 1}
+    assert len(out["confusion"]) == 7 and sum(map(sum, out["confusion"])) == 14
+    assert 0 <= out["accuracy"] <= 1 and 0 <= out["macro_f1"] <= 1
+    assert sum(v["support"] for v in out["per_class"].values()) == 14
+
+
+def test_evaluate_report_and_bad_manifest(tiny, tmp_path):
+    r = _run("tools/evaluate.py", "--manifest", tiny, "--model", ROOT / "models/small.onnx",
+             "--report", tmp_path / "rep")
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "rep" / "confusion.png").stat().st_size > 1000
+    assert "macro-F1" in (tmp_path / "rep" / "report.txt").read_text()
+    r = _run("tools/evaluate.py", "--manifest", tmp_path / "missing.csv", "--model", ROOT / "models/small.onnx")
+    assert r.returncode == 2 and "missing.csv" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_train_export_evaluate_smoke(shared_data, tiny, tmp_path):
+    pytest.importorskip("torch")
+    manifests = ["--manifest", shared_data / "ser/manifest.csv"]
+    run = tmp_path / "run"
+    r = _run("tools/train.py", *manifests, "--arch", "small", "--out", run, "--epochs", "2",
+             "--max-clips", "40", "--workers", "0", "--crops", "1", "--noise", shared_data / "noise")
+    assert r.returncode == 0, r.stderr[-2000:]
+    report = json.loads((run / "report.json").read_text())
+    assert report["train_clips"] == 40 and len(report["history"]) == 2
+    assert (run / "curve.png").stat().st_size > 1000
+    onnx_path = tmp_path / "smoke.onnx"
+    r = _run("tools/export.py", "--checkpoint", run / "model.pt", "--out", onnx_path, "--int8",
+             "--calibration-clips", "8", "--skip-metrics", *manifests[:2], "--split", ROOT / "splits/ser_split.json")
+    assert r.returncode == 0, r.stderr[-2000:]
+    card = json.loads(onnx_path.with_suffix(".json").read_text())
+    assert card["precision"].startswith("int8") and card["ops"]["int8_weight_share"] > 0.9
+    r = _run("tools/evaluate.py", "--manifest", tiny, "--model", onnx_path, "--json")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["n"] == 14
