@@ -1,4 +1,5 @@
 """Shared test setup: import the package from daemon/ and find the data beside the repo."""
+import os
 import sys
 from pathlib import Path
 
@@ -7,9 +8,10 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "daemon"))
 sys.path.insert(0, str(ROOT / "tools"))
-# Beside the checkout (/work/main) or beside the folder of worktrees (/work/wt/<name>).
-SHARED = next((p / "shared" / "data" for p in (ROOT.parent, ROOT.parent.parent) if (p / "shared" / "data").is_dir()),
-              ROOT.parent / "shared" / "data")
+# $EMOCAP_DATA, or beside the checkout (/work/main) or the folder of worktrees (/work/wt/<name>).
+SHARED = Path(os.environ["EMOCAP_DATA"]) if os.environ.get("EMOCAP_DATA") else next(
+    (p / "shared" / "data" for p in (ROOT.parent, ROOT.parent.parent) if (p / "shared" / "data").is_dir()),
+    ROOT.parent / "shared" / "data")
 
 
 @pytest.fixture(scope="session")
