@@ -140,7 +140,7 @@ def hog() -> subprocess.Popen:
            else [sys.executable, "-c", "import multiprocessing as m\ndef f():\n    while True: pass\n"
                  f"ps = [m.Process(target=f, daemon=True) for _ in range({n})]\n"
                  "[p.start() for p in ps]\n[p.join(600) for p in ps]"])
-    return subprocess.Popen(cmd, start_new_session=True)
+    return subprocess.Popen(cmd, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def end_hog(proc: subprocess.Popen) -> None:
