@@ -8,10 +8,10 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "daemon"))
 sys.path.insert(0, str(ROOT / "tools"))
-# $EMOCAP_DATA, or beside the checkout (/work/main) or the folder of worktrees (/work/wt/<name>).
+# $EMOCAP_DATA, else ../shared/data beside the repository; from a worktree nested deeper, the
+# nearest ancestor's.
 SHARED = Path(os.environ["EMOCAP_DATA"]) if os.environ.get("EMOCAP_DATA") else next(
-    (p / "shared" / "data" for p in (ROOT.parent, ROOT.parent.parent) if (p / "shared" / "data").is_dir()),
-    ROOT.parent / "shared" / "data")
+    (p / "shared" / "data" for p in ROOT.parents if (p / "shared" / "data").is_dir()), ROOT.parent / "shared" / "data")
 
 
 @pytest.fixture(scope="session")

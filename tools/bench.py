@@ -50,10 +50,9 @@ from emocap import config, features, stats  # noqa: E402
 from emocap.emotion.model import EmotionModel  # noqa: E402
 from emocap.errors import EmocapError  # noqa: E402
 
-# The shared data folder: $EMOCAP_DATA, or shared/data beside the checkout or its parent.
+# The shared data folder: $EMOCAP_DATA, else shared/data in the nearest ancestor folder.
 DATA = Path(os.environ["EMOCAP_DATA"]) if os.environ.get("EMOCAP_DATA") else next(
-    (p / "shared" / "data" for p in (ROOT.parent, ROOT.parent.parent) if (p / "shared" / "data").is_dir()),
-    ROOT.parent / "shared" / "data")
+    (p / "shared" / "data" for p in ROOT.parents if (p / "shared" / "data").is_dir()), ROOT.parent / "shared" / "data")
 # A Korean sentence of continuous speech (4.6 s), the source of the timed windows.
 SPEECH = "asr/ko/emotiontts/Emotional/emotional-to-emotional/nea/nea00101.flac"
 SER_MANIFESTS = ("ser/manifest.csv", "asr/ko/emotion.csv")

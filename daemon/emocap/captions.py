@@ -21,8 +21,8 @@ class Caption:
     emotion: str | None
     """Label, or None when the utterance was too short to tag."""
     confidence: float
-    model: str
-    """'small' or 'large': the model whose result was kept."""
+    model: str | None
+    """'small' or 'large': the model whose result was kept; None when no model ran."""
     t_start: float
     """Utterance start, seconds from the start of the audio stream."""
     t_end: float

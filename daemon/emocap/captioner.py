@@ -1,0 +1,119 @@
+"""The captioner: the worker thread that turns audio into captions.
+
+It owns the recogniser, the recent-audio history and the calls into the emotion engine.
+Each audio chunk goes to Vosk; on each final result the utterance's span is cut from the
+history, classified once, and one Caption goes to every sink. It runs off the loop that
+drains the ring buffer, so a slow decode or ONNX run never stalls reading. Its queue is
+bounded; when it is full the loop waits and the ring buffer absorbs (and counts) overflow.
+"""
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from emocap.asr import Recognizer, Utterance
+from emocap.audio.history import History
+from emocap.captions import Caption, Partial
+from emocap.display.sink import Sink
+from emocap.emotion.engine import EmotionEngine
+from emocap.meter import Meter
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class AudioChunk:
+    """Samples read from the ring buffer, in stream order."""
+
+    samples: np.ndarray
+    t_mono_ns: int = field(default_factory=time.monotonic_ns)
+
+
+@dataclass(frozen=True)
+class StreamEnd:
+    """The stream ended (a replayed file, or the service stopping): flush the recogniser."""
+
+    name: str
+
+
+class Captioner:
+    def __init__(self, recognizer: Recognizer, engine: EmotionEngine, sinks: list[Sink], *, emoji: dict[str, str],
+                 sample_rate: int, history_s: float, partials: bool, meter: Meter, queue_size: int) -> None:
+        self._rec, self._engine, self._sinks = recognizer, engine, sinks
+        self._emoji, self._rate, self._partials, self._meter = emoji, sample_rate, partials, meter
+        self._history = History(int(history_s * sample_rate))
+        self._queue: queue.Queue = queue.Queue(maxsize=queue_size)
+        self._thread = threading.Thread(target=self._run, name="captioner", daemon=True)
+        self._origin_s = 0.0
+        self.error: Exception | None = None
+        self.finished = threading.Event()
+
+    def start(self) -> None:
+        # A recogniser may have been used before: times here count from this start.
+        self._origin_s = self._rec.samples / self._rate
+        self._thread.start()
+
+    def put(self, item: AudioChunk | StreamEnd | None) -> bool:
+        """Queue an item (None: the end), waiting while the queue is full; False when the
+        worker has died."""
+        while not self.finished.is_set():
+            try:
+                self._queue.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def close(self) -> None:
+        """Process everything queued, then end the thread."""
+        self.put(None)
+        self._thread.join()
+
+    def _run(self) -> None:
+        try:
+            while (item := self._queue.get()) is not None:
+                if isinstance(item, AudioChunk):
+                    self._feed(item.samples)
+                else:
+                    self._finish()
+        except Exception as e:  # reported by the service, which stops and exits non-zero
+            self.error = e
+        finally:
+            self.finished.set()
+
+    def _feed(self, samples: np.ndarray) -> None:
+        self._history.append(samples)
+        t = time.perf_counter()
+        utt = self._rec.accept(samples.tobytes())
+        self._meter.latency("asr", (time.perf_counter() - t) * 1000)
+        if utt is not None:
+            self._emit(utt)
+        elif self._partials:
+            text = self._rec.partial()
+            if text is not None:
+                for sink in self._sinks:
+                    sink.partial(Partial(text))
+
+    def _finish(self) -> None:
+        utt = self._rec.finish()
+        if utt is not None:
+            self._emit(utt)
+
+    def _emit(self, utt: Utterance) -> None:
+        t0 = time.perf_counter()  # the final result is in hand
+        start, end = utt.start_s - self._origin_s, utt.end_s - self._origin_s
+        audio = self._history.slice(round(start * self._rate), round(end * self._rate))
+        pred, model = self._engine.classify(audio)
+        latency_ms = (time.perf_counter() - t0) * 1000
+        caption = Caption(text=utt.text, emotion=pred.label if pred else None,
+                          confidence=pred.confidence if pred else 0.0, model=model, t_start=start, t_end=end,
+                          latency_ms=latency_ms, emoji=self._emoji.get(pred.label, "") if pred else "")
+        self._meter.latency("caption", latency_ms)
+        self._meter.count("captions")
+        for sink in self._sinks:
+            sink.caption(caption)

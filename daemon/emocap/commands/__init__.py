@@ -1,0 +1,1 @@
+"""Subcommands of ``emocap``; see emocap/cli.py for how they are registered."""

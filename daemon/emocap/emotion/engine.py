@@ -1,0 +1,76 @@
+"""Utterance emotion with both models loaded at start and a mode chosen at run time.
+
+Modes: ``small`` (small model only), ``cascade`` (small; the large model re-runs an
+utterance whose small-model confidence is below ``cascade_confidence``) and ``large``
+(large only). ``set_mode`` is a pointer swap, safe from any thread: no model is ever
+loaded after start-up, so a switch costs nothing under load.
+
+Meter names: latency ``mfcc`` (one feature extraction), ``infer_small``/``infer_large`` (one
+ONNX run over all windows of an utterance), ``emotion`` (the whole utterance, cascade
+included); counts ``runs_small``/``runs_large`` (sessions run) and ``model_small``/
+``model_large`` (whose result was kept: the model share).
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from emocap.config import EmotionConfig
+from emocap.emotion.model import EmotionModel, Prediction
+from emocap.errors import ModelError
+from emocap.meter import Meter
+
+MODES = ("small", "cascade", "large")
+
+
+class EmotionEngine:
+    def __init__(self, cfg: EmotionConfig, meter: Meter, mode: str, sample_rate: int = 16000,
+                 models: dict[str, EmotionModel] | None = None) -> None:
+        self.cfg = cfg
+        self.meter = meter
+        self.sample_rate = sample_rate
+        self.models = models or {"small": EmotionModel(cfg.small_model, cfg.threads),
+                                 "large": EmotionModel(cfg.large_model, cfg.threads)}
+        for m in self.models.values():
+            if m.settings.sample_rate != sample_rate:
+                raise ModelError(f"{m.path}: expects {m.settings.sample_rate} Hz audio, the pipeline "
+                                 f"runs at {sample_rate} Hz")
+        self.mode = "small"
+        self.set_mode(mode)
+
+    def set_mode(self, mode: str) -> None:
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+        self.mode = mode
+
+    def classify(self, samples: np.ndarray) -> tuple[Prediction | None, str | None]:
+        """The utterance's emotion and the name of the model whose result is kept;
+        ``(None, None)`` for an utterance shorter than ``min_utterance_s``."""
+        if len(samples) < self.cfg.min_utterance_s * self.sample_rate or len(samples) == 0:
+            return None, None
+        t = time.perf_counter()
+        mode = self.mode  # read once: a concurrent switch applies from the next utterance
+        name = "large" if mode == "large" else "small"
+        wins = self._windows(name, samples)
+        pred = self._run(name, wins)
+        if mode == "cascade" and pred.confidence < self.cfg.cascade_confidence:
+            if self.models["large"].settings != self.models["small"].settings:
+                wins = self._windows("large", samples)
+            pred, name = self._run("large", wins), "large"
+        self.meter.latency("emotion", (time.perf_counter() - t) * 1000)
+        self.meter.count(f"model_{name}")
+        return pred, name
+
+    def _windows(self, name: str, samples: np.ndarray) -> np.ndarray:
+        t = time.perf_counter()
+        wins = self.models[name].windows_of(samples)
+        self.meter.latency("mfcc", (time.perf_counter() - t) * 1000)
+        return wins
+
+    def _run(self, name: str, wins: np.ndarray) -> Prediction:
+        t = time.perf_counter()
+        pred = self.models[name].predict_windows(wins)
+        self.meter.latency(f"infer_{name}", (time.perf_counter() - t) * 1000)
+        self.meter.count(f"runs_{name}")
+        return pred

@@ -1,0 +1,146 @@
+"""The pipeline loop and its lifecycle.
+
+    source --(copy)--> RingBuffer --(this loop, chunk_ms blocks)--> Captioner thread --> sinks
+                                                                    (Vosk, emotion)
+
+The loop only moves audio from the ring buffer to the captioner's bounded queue, keeps the
+meter's gauges and pings the systemd watchdog; it never decodes or classifies. Sources
+play one after another (``replay`` with several files); the recogniser is flushed at the
+end of each, so no utterance straddles two files, while its clock runs on.
+
+Lifecycle: CREATED -> STARTING -> RUNNING -> STOPPING -> STOPPED. ``stop()`` only asks
+(it is what SIGTERM and SIGINT call); the one teardown path runs in ``run()``: stop
+capture, flush and drain the captioner, stop background workers, close the sinks.
+"""
+from __future__ import annotations
+
+import enum
+import logging
+import signal
+import threading
+from typing import Iterable, Protocol
+
+from emocap import asr
+from emocap.audio.ring import RingBuffer
+from emocap.audio.sources import Source
+from emocap.captioner import AudioChunk, Captioner, StreamEnd
+from emocap.config import Config
+from emocap.display.sink import Sink
+from emocap.emotion.engine import EmotionEngine
+from emocap.meter import Meter
+from emocap.notify import Notifier
+
+log = logging.getLogger(__name__)
+
+
+class State(enum.Enum):
+    CREATED = "created"
+    STARTING = "starting"
+    RUNNING = "running"
+    STOPPING = "stopping"
+    STOPPED = "stopped"
+
+
+class Worker(Protocol):
+    """A background task living as long as the service (e.g. the performance monitor)."""
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+class Service:
+    def __init__(self, cfg: Config, sources: Iterable[Source], sinks: list[Sink], *, recognizer: asr.Recognizer,
+                 engine: EmotionEngine, meter: Meter) -> None:
+        a = cfg.audio
+        self.cfg, self.engine, self.meter = cfg, engine, meter
+        self.ring = RingBuffer(int(a.ring_seconds * a.sample_rate))
+        self.chunk = a.sample_rate * a.chunk_ms // 1000
+        self.captioner = Captioner(recognizer, engine, sinks, emoji=cfg.captions.emoji, sample_rate=a.sample_rate,
+                                   history_s=cfg.emotion.max_utterance_s, partials=cfg.asr.partials, meter=meter,
+                                   queue_size=max(1, round(a.queue_s * 1000 / a.chunk_ms)))
+        self.state = State.CREATED
+        self._sources, self._sinks = list(sources), sinks
+        self._workers: list[Worker] = []
+        self._stop = threading.Event()
+        self._notify = Notifier()
+
+    @classmethod
+    def from_config(cls, cfg: Config, sources: Iterable[Source], sinks: list[Sink],
+                    meter: Meter | None = None) -> "Service":
+        """Load both emotion models and the Vosk model (seconds), then build the service."""
+        meter = meter or Meter()
+        engine = EmotionEngine(cfg.emotion, meter, cfg.mode.initial, cfg.audio.sample_rate)
+        recognizer = asr.Recognizer(asr.model_dir(cfg.asr.model), cfg.audio.sample_rate)
+        return cls(cfg, sources, sinks, recognizer=recognizer, engine=engine, meter=meter)
+
+    def add_worker(self, worker: Worker) -> None:
+        """Register a background worker; it gets start() with the service and stop() at the end."""
+        self._workers.append(worker)
+
+    def stop(self) -> None:
+        """Ask the service to stop; safe from signal handlers and any thread."""
+        self._stop.set()
+
+    def install_signal_handlers(self) -> None:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: self.stop())
+
+    def run(self) -> None:
+        """Start, play every source until it ends or stop() is called, then tear down.
+        Re-raises the captioner's error, if it failed."""
+        self._start()
+        try:
+            for source in self._sources:
+                if self._stop.is_set() or not self._pump(source):
+                    break
+        finally:
+            self._shutdown()
+        if self.captioner.error is not None:
+            raise self.captioner.error
+
+    def _start(self) -> None:
+        self.state = State.STARTING
+        self.captioner.start()
+        for w in self._workers:
+            w.start()
+        self.state = State.RUNNING
+        self._notify.ready()
+
+    def _pump(self, source: Source) -> bool:
+        """Move one source's audio to the captioner; False when the pipeline must stop."""
+        source.start(self.ring)
+        try:
+            while not self._stop.is_set():
+                ended = self.ring.closed  # read before the ring: a close after this sees the last block
+                block = self.ring.read(self.chunk, timeout=0.25)
+                self._gauges()
+                if len(block):
+                    if not self.captioner.put(AudioChunk(block)):
+                        return False
+                    self._notify.alive()
+                elif ended:
+                    break
+                elif source.waiting:
+                    self._notify.alive()  # the loop is healthy; the device is being reopened
+        finally:
+            source.stop()
+            self.ring.reopen()
+        return self.captioner.put(StreamEnd(source.name))
+
+    def _gauges(self) -> None:
+        self.meter.gauge("ring_fill", self.ring.fill())
+        self.meter.gauge("frames_captured", self.ring.written + self.ring.dropped)
+        self.meter.gauge("frames_dropped", self.ring.dropped)
+
+    def _shutdown(self) -> None:
+        self.state = State.STOPPING
+        self._notify.stopping()
+        self.captioner.close()  # drains what is queued: the last utterance still gets its caption
+        for w in reversed(self._workers):
+            w.stop()
+        for sink in self._sinks:
+            sink.close()
+        self.state = State.STOPPED
+        if self.ring.dropped:
+            log.warning("%d audio frames were dropped (the pipeline fell behind)", self.ring.dropped)

@@ -1,0 +1,206 @@
+"""The pipeline in-process with the real Vosk and ONNX models: one emotion run per final
+result, lifecycle and stop path, a slow stage that does not stall reading, SIGTERM."""
+import dataclasses
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from emocap import asr, config
+from emocap.audio.io import load_audio
+from emocap.audio.sources import FileSource
+from emocap.config import ROOT
+from emocap.emotion.engine import EmotionEngine
+from emocap.meter import Meter
+from emocap.service import Service, State
+
+KO = "asr/ko/emotiontts/Emotional/emotional-to-emotional/"
+FILES = [KO + "nem/nem00103.flac", KO + "nee/nee00203.flac", "asr/ko/emotiontts/Main/main/kih/kih00001.flac"]
+
+
+class CountingRecognizer:
+    """The real recogniser, counting the final results it hands out."""
+
+    def __init__(self, rec: asr.Recognizer) -> None:
+        self.rec, self.finals = rec, 0
+
+    def _count(self, utt):
+        self.finals += utt is not None
+        return utt
+
+    def accept(self, pcm):
+        return self._count(self.rec.accept(pcm))
+
+    def finish(self):
+        return self._count(self.rec.finish())
+
+    def partial(self):
+        return self.rec.partial()
+
+    @property
+    def samples(self):
+        return self.rec.samples
+
+
+class CountingEngine(EmotionEngine):
+    calls = 0
+    delay_s = 0.0
+
+    def classify(self, samples):
+        self.calls += 1
+        time.sleep(self.delay_s)  # a deliberately slow stage, when asked for
+        return super().classify(samples)
+
+
+class Collect:
+    def __init__(self):
+        self.partials, self.captions, self.closed = [], [], False
+
+    def partial(self, e):
+        self.partials.append(e)
+
+    def caption(self, e):
+        self.captions.append(e)
+
+    def close(self):
+        self.closed = True
+
+
+class Worker:
+    def __init__(self, log):
+        self.log = log
+
+    def start(self):
+        self.log.append("start")
+
+    def stop(self):
+        self.log.append("stop")
+
+
+@pytest.fixture(scope="module")
+def cfg():
+    return config.load()
+
+
+@pytest.fixture(scope="module")
+def recognizer(cfg):
+    return asr.Recognizer(asr.model_dir(cfg.asr.model), 16000)
+
+
+def service(cfg, recognizer, sources, **kw):
+    meter = Meter()
+    engine = CountingEngine(cfg.emotion, meter, "cascade")
+    sink = Collect()
+    svc = Service(cfg, sources, [sink], recognizer=CountingRecognizer(recognizer), engine=engine, meter=meter, **kw)
+    return svc, engine, sink
+
+
+def test_emotion_runs_once_per_final_result(cfg, recognizer, shared_data):
+    sources = [FileSource(shared_data / f, 16000, 1600, realtime=False) for f in FILES]
+    svc, engine, sink = service(cfg, recognizer, sources)
+    log = []
+    svc.add_worker(Worker(log))
+    svc.run()
+    finals = svc.captioner._rec.finals
+    assert finals >= len(FILES)
+    assert engine.calls == finals == len(sink.captions)
+    assert svc.state is State.STOPPED and sink.closed and log == ["start", "stop"]
+    assert sink.partials, "partial text was never shown"
+    # Spans lie inside their own file on the shared clock, in order.
+    ends = np.cumsum([s.seconds for s in sources])
+    for c in sink.captions:
+        i = int(np.searchsorted(ends, c.t_start, side="right"))
+        assert c.t_end <= ends[i] + 1e-6 and c.t_start < c.t_end
+    assert [c.t_start for c in sink.captions] == sorted(c.t_start for c in sink.captions)
+    assert svc.ring.dropped == 0  # fast mode waits for space: nothing is ever dropped
+    counts = svc.meter.snapshot()["counts"]
+    assert counts["captions"] == finals
+    assert counts.get("model_small", 0) + counts.get("model_large", 0) == finals
+
+
+def test_slow_emotion_stage_does_not_stall_reading(cfg, recognizer, shared_data, tmp_path):
+    # Two 2 s files in real time through a 0.5 s ring, while each emotion run takes 1.5 s.
+    # If the loop draining the ring waited for the worker, the ring would overflow; the
+    # recogniser's queue (5 s) absorbs it instead.
+    audio = load_audio(shared_data / FILES[0])
+    paths = []
+    for i in range(2):
+        paths.append(tmp_path / f"part{i}.wav")
+        sf.write(paths[-1], audio[16000 * (1 + 2 * i) : 16000 * (3 + 2 * i)], 16000)
+    small = dataclasses.replace(cfg, audio=dataclasses.replace(cfg.audio, ring_seconds=0.5, queue_s=5.0))
+    svc, engine, sink = service(small, recognizer, [FileSource(p, 16000, 1600, realtime=True) for p in paths])
+    engine.delay_s = 1.5
+    svc.run()
+    assert engine.calls >= 1 and svc.ring.dropped == 0
+
+
+def test_stop_from_another_thread_flushes_and_closes(cfg, recognizer, shared_data):
+    source = FileSource(shared_data / FILES[0], 16000, 1600, realtime=True)
+    svc, engine, sink = service(cfg, recognizer, [source])
+    timer = threading.Timer(2.5, svc.stop)  # mid-utterance
+    timer.start()
+    t = time.monotonic()
+    svc.run()
+    assert time.monotonic() - t < source.seconds  # it did not play to the end
+    assert svc.state is State.STOPPED and sink.closed
+    assert len(sink.captions) == 1  # the interrupted utterance is flushed, not lost
+    assert sink.captions[0].t_end <= 2.6
+
+
+def test_sigterm_stops_replay_cleanly_with_exit_0(shared_data):
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "daemon"))
+    files = [str(shared_data / f) for f in FILES[:2]]
+    p = subprocess.Popen([sys.executable, "-m", "emocap.cli", "replay", "--json", "--realtime", *files],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    first = p.stdout.readline()  # the end of the first file in real time
+    p.send_signal(signal.SIGTERM)
+    rest, err = p.communicate(timeout=60)
+    assert p.returncode == 0, err
+    assert "Traceback" not in err
+    assert json.loads(first)["t_end"] < 6
+    for line in rest.splitlines():  # the second file's flushed utterance, if it had started
+        assert json.loads(line)["t_start"] > json.loads(first)["t_end"]
+
+
+def test_systemd_notifications_ready_watchdog_stopping(shared_data, tmp_path):
+    import socket
+
+    sock_path = str(tmp_path / "notify.sock")
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(sock_path)
+    sock.settimeout(0.1)
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "daemon"), NOTIFY_SOCKET=sock_path, WATCHDOG_USEC="100000")
+    p = subprocess.run([sys.executable, "-m", "emocap.cli", "replay", "--json", str(shared_data / FILES[0])],
+                       capture_output=True, text=True, env=env, timeout=120)
+    messages = []
+    while True:
+        try:
+            messages.append(sock.recv(256).decode())
+        except socket.timeout:
+            break
+    sock.close()
+    assert p.returncode == 0, p.stderr
+    assert messages[0] == "READY=1" and messages[-1] == "STOPPING=1"
+    assert "WATCHDOG=1" in messages[1:-1]  # pinged while audio was being processed
+
+
+def test_run_without_microphone_plays_the_demo_file_and_exits(shared_data, tmp_path):
+    demo = tmp_path / "short.wav"
+    sf.write(demo, load_audio(shared_data / FILES[1])[: 16000 * 3], 16000)
+    cfg = tmp_path / "run.toml"
+    cfg.write_text(f'[audio]\nsource = "file"\ndemo_file = "{demo}"\n[emotion]\nsmall_model = "{ROOT}/models/small.onnx"\n'
+                   f'large_model = "{ROOT}/models/large.onnx"\n')
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "daemon"))
+    p = subprocess.run([sys.executable, "-m", "emocap.cli", "run", "--config", str(cfg)], capture_output=True,
+                       text=True, env=env, timeout=120)
+    assert p.returncode == 0, p.stderr
+    (line,) = p.stdout.splitlines()
+    assert line.split(" s  ", 1)[1].startswith("입영 통지서")  # the clip's first words, tagged
+    assert "[" in line and "]" in line
