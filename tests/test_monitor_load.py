@@ -1,42 +1,22 @@
 """The Monitor under real load: a CPU hog on every core steps the mode down to small, and the
-mode climbs back once the hog ends. Real psutil sampling, real ONNX sessions, real speech."""
+mode climbs back once the hog ends. Real psutil sampling, the real EmotionEngine (both ONNX
+sessions, a pointer swap per switch) classifying real speech at a real-time pace.
+tests/test_replay_load.py does the same through the whole service."""
 import json
 import sys
 import threading
 import time
 from dataclasses import replace
 
-import numpy as np
 import pytest
 
 import bench
 from emocap import config
 from emocap.audio.io import load_audio
-from emocap.emotion.model import EmotionModel
+from emocap.emotion.engine import EmotionEngine
 from emocap.meter import Meter
 from emocap.monitor import CpuIdle, Monitor
 from emocap.perf import PerfLog
-
-
-class TwoModelEngine:
-    """Both sessions loaded at start; set_mode is a pointer swap (as the service's engine does)."""
-
-    def __init__(self, cfg: config.EmotionConfig, meter: Meter, mode: str):
-        self.small, self.large = EmotionModel(cfg.small_model), EmotionModel(cfg.large_model)
-        self.cascade_confidence, self.meter, self.mode = cfg.cascade_confidence, meter, mode
-
-    def set_mode(self, mode: str) -> None:
-        self.mode = mode
-
-    def classify(self, samples: np.ndarray) -> None:
-        t0 = time.perf_counter()
-        model = self.large if self.mode == "large" else self.small
-        pred = model.predict(samples)
-        self.meter.count(f"model_{'large' if model is self.large else 'small'}")
-        if self.mode == "cascade" and pred.confidence < self.cascade_confidence:
-            self.large.predict(samples)
-            self.meter.count("model_large")
-        self.meter.latency("emotion", (time.perf_counter() - t0) * 1e3)
 
 
 def wait_for(pred, timeout: float) -> bool:
@@ -65,7 +45,7 @@ def test_hog_steps_mode_down_to_small_and_back_up(tmp_path, shared_data):
                        idle_down=round(before / 4, 3), idle_up=round(before / 2, 3))
     perf_cfg = replace(cfg.perf, interval_s=0.5, log_path=str(tmp_path / "perf.jsonl"), journald=False)
     meter = Meter()
-    engine = TwoModelEngine(cfg.emotion, meter, "large")
+    engine = EmotionEngine(cfg.emotion, meter, "large")
     speech = load_audio(shared_data / "asr/ko/emotiontts/Emotional/emotional-to-emotional/nea/nea00101.flac")
     log_path = tmp_path / "perf.jsonl"
     stop = threading.Event()

@@ -113,7 +113,7 @@ def test_missing_log_is_one_line_error(tmp_path):
 
 
 def run_module(*argv, pre=""):
-    code = pre + "import sys; from emocap.stats import main; sys.exit(main(sys.argv[1:]))"
+    code = pre + "import sys; from emocap.cli import main; sys.exit(main(['stats', *sys.argv[1:]]))"
     return subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True,
                           env={"PYTHONPATH": str(DAEMON)}, timeout=60)
 
@@ -127,7 +127,21 @@ def test_command_line_error_has_no_traceback(tmp_path):
 def test_plot_without_matplotlib_is_a_clear_line(log, tmp_path):
     r = run_module("--log", str(log), "--plot", str(tmp_path / "p.png"), pre="import sys; sys.modules['matplotlib'] = None; ")
     assert r.returncode == 2
-    assert r.stderr.strip() == "emocap stats: --plot needs matplotlib; install it (pip install matplotlib) or leave out --plot"
+    assert r.stderr.strip() == "emocap: --plot needs matplotlib; install it (pip install matplotlib) or leave out --plot"
+
+
+def test_stats_is_a_cli_command(log):
+    r = subprocess.run([sys.executable, "-m", "emocap.cli", "stats", "--log", str(log), "--json"], capture_output=True,
+                       text=True, env={"PYTHONPATH": str(DAEMON)}, timeout=60)
+    assert r.returncode == 0 and json.loads(r.stdout)["captions"] == 8
+
+
+def test_add_parser_registers_on_any_parser(log, capsys):
+    import argparse
+    parser = argparse.ArgumentParser()
+    stats.add_parser(parser.add_subparsers(dest="cmd"))
+    a = parser.parse_args(["stats", "--log", str(log), "--json"])
+    assert a.func(a) == 0 and json.loads(capsys.readouterr().out)["records"] == 4
 
 
 def test_default_log_path_comes_from_the_config(log, tmp_path, capsys):

@@ -1,5 +1,8 @@
 """``emocap stats``: a summary of the performance log (and its rotated files).
 
+Registered in the CLI through ``emocap/commands/stats.py``; ``add_parser`` serves a parser
+built elsewhere.
+
 Latency per stage over the whole log is estimated from the per-interval summaries that the
 log holds: p50 and p95 are the sample-weighted p50 and p95 of the intervals' own p50 and
 p95, max is exact. Counters (frames, captions, model uses, switches) are exact sums.
@@ -9,7 +12,6 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import sys
 from collections import defaultdict
 from datetime import datetime
 from pathlib import Path
@@ -202,19 +204,3 @@ def plot(records: list[dict], png: Path) -> None:
         raise EmocapError(f"{png}: cannot write the plot ({e.strerror})") from None
     finally:
         plt.close(fig)
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m emocap.stats``, for use before the CLI registers the subcommand."""
-    parser = argparse.ArgumentParser(prog="emocap")
-    add_parser(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(["stats", *(sys.argv[1:] if argv is None else argv)])
-    try:
-        return args.func(args)
-    except EmocapError as e:
-        print(f"emocap stats: {e}", file=sys.stderr)
-        return 2
-
-
-if __name__ == "__main__":
-    sys.exit(main())
