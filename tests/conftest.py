@@ -1,4 +1,5 @@
 """Shared test setup: import the package from daemon/ and find the data beside the repo."""
+import os
 import sys
 from pathlib import Path
 
@@ -7,9 +8,10 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "daemon"))
 sys.path.insert(0, str(ROOT / "tools"))
-# ../shared/data beside the repository; from a worktree nested deeper, the nearest ancestor's.
-SHARED = next((p / "shared" / "data" for p in ROOT.parents if (p / "shared" / "data").is_dir()),
-              ROOT.parent / "shared" / "data")
+# $EMOCAP_DATA, else ../shared/data beside the repository; from a worktree nested deeper, the
+# nearest ancestor's.
+SHARED = Path(os.environ["EMOCAP_DATA"]) if os.environ.get("EMOCAP_DATA") else next(
+    (p / "shared" / "data" for p in ROOT.parents if (p / "shared" / "data").is_dir()), ROOT.parent / "shared" / "data")
 
 
 @pytest.fixture(scope="session")

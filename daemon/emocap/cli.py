@@ -1,8 +1,8 @@
 """``emocap <command>``: the one entry point. Errors are caught here, once.
 
 Each command is a module in ``emocap/commands/`` with ``NAME``, ``HELP``,
-``add_arguments(parser)`` and ``main(args) -> int``. To add one (``stats`` is next), write
-its module and append its module name to COMMANDS.
+``add_arguments(parser)`` and ``main(args) -> int``. To add one, write its module and
+append its module name to COMMANDS.
 
 Exit codes: 0 done; 2 bad input (EmocapError: config, audio file, device, model), with
 one line ``emocap: <message>`` on stderr; 1 a failure while running; 130 interrupted
@@ -19,7 +19,7 @@ import sys
 from emocap import __version__
 from emocap.errors import EmocapError
 
-COMMANDS = ["run", "replay", "check_config"]  # module names in emocap/commands/
+COMMANDS = ["run", "replay", "check_config", "stats"]  # module names in emocap/commands/
 
 log = logging.getLogger("emocap")
 

@@ -87,6 +87,8 @@ class ModeConfig:
     """Step down a mode when the idle CPU share is below this (0-1)."""
     latency_down_ms: float = _f(150.0, lo=1.0, hi=10000.0)
     """Step down when the emotion latency p95 exceeds this, milliseconds."""
+    latency_up_ms: float = _f(75.0, lo=1.0, hi=10000.0)
+    """Step up only while the emotion latency p95 is below this, milliseconds (<= latency_down_ms)."""
     dwell_s: float = _f(10.0, lo=0.0, hi=600.0)
     """Minimum time in a mode before the next switch, seconds."""
 
@@ -213,6 +215,9 @@ def _check_files(cfg: Config) -> None:
         raise ConfigError(f"{cfg.source}: [captions] emoji: expected a string for each of {list(LABELS)}")
     if cfg.mode.idle_down >= cfg.mode.idle_up:
         raise ConfigError(f"{cfg.source}: [mode] idle_down: expected below idle_up ({cfg.mode.idle_up})")
+    if cfg.mode.latency_up_ms > cfg.mode.latency_down_ms:
+        raise ConfigError(f"{cfg.source}: [mode] latency_up_ms: expected at most latency_down_ms "
+                          f"({cfg.mode.latency_down_ms})")
 
 
 def load(path: str | Path | None = None, check_files: bool = True) -> Config:

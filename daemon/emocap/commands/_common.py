@@ -11,6 +11,8 @@ from emocap.display.sink import Sink
 from emocap.display.terminal import JsonSink, TerminalSink
 from emocap.emotion.engine import EmotionEngine
 from emocap.meter import Meter
+from emocap.monitor import Monitor
+from emocap.perf import PerfLog
 from emocap.service import Service, Worker
 
 log = logging.getLogger(__name__)
@@ -48,7 +50,8 @@ def open_sinks(cfg: Config, as_json: bool, frames: Path | None) -> list[Sink]:
     return sinks
 
 
-def build_service(cfg: Config, sources: list, as_json: bool = False, frames: Path | None = None) -> Service:
+def build_service(cfg: Config, sources: list, as_json: bool = False, frames: Path | None = None,
+                  daemon: bool = False) -> Service:
     """Load the models (seconds), then open the sinks, then assemble the service, so a model
     that fails to load leaves no display half-open."""
     meter = Meter()
@@ -56,16 +59,17 @@ def build_service(cfg: Config, sources: list, as_json: bool = False, frames: Pat
     recognizer = asr.Recognizer(asr.model_dir(cfg.asr.model), cfg.audio.sample_rate)
     service = Service(cfg, sources, open_sinks(cfg, as_json, frames), recognizer=recognizer, engine=engine,
                       meter=meter)
-    for worker in background_workers(cfg, service):
+    for worker in background_workers(cfg, service, daemon):
         service.add_worker(worker)
     return service
 
 
-def background_workers(cfg: Config, service: Service) -> list[Worker]:
-    """Workers that live as long as the service and watch it (``service.meter``,
-    ``service.ring``, ``service.engine``): the performance monitor and the dynamic mode
-    are registered here."""
-    return []
+def background_workers(cfg: Config, service: Service, daemon: bool = False) -> list[Worker]:
+    """Workers that live as long as the service: the performance monitor, which also runs the
+    dynamic mode. As the daemon (``run``) its records also go to journald, or to stderr
+    without it; for ``replay`` to the local log only, as stderr belongs to the user there."""
+    log = PerfLog(cfg.perf) if daemon else PerfLog(cfg.perf, journal=None, stream=None)
+    return [Monitor(cfg.mode, cfg.perf, service.meter, service.engine, log)]
 
 
 def run_service(service: Service) -> int:

@@ -21,4 +21,4 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def main(args: argparse.Namespace) -> int:
     cfg = config.load(args.config)
     source = open_source(cfg.audio, chunk_samples(cfg))
-    return run_service(build_service(cfg, [source]))
+    return run_service(build_service(cfg, [source], daemon=True))

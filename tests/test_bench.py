@@ -1,0 +1,52 @@
+"""tools/bench.py runs end to end and reports every figure with its unit (no timing asserted)."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import bench
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_bench_json_has_every_section_with_units(shared_data):
+    # --no-pipeline: the three replays take minutes; tests/test_replay_load.py runs the pipeline
+    r = subprocess.run([sys.executable, str(ROOT / "tools" / "bench.py"), "--json", "--runs", "5", "--no-pipeline"],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    sections = ("mfcc", "inference", "emotion_window", "cascade", "caption_latency", "replay", "peak_rss",
+                "drops_under_load")
+    assert set(sections) <= set(out)
+    for name in sections:
+        assert out[name]["unit"], name
+        if "reason" in out[name]:  # not measured: says why, claims no number
+            assert all(v is None for k, v in out[name].items() if k not in ("unit", "reason"))
+    assert out["caption_latency"]["reason"] == "--no-pipeline"
+    assert out["mfcc"]["same_output"] is True
+    assert out["mfcc"]["emocap"]["p50"] > 0 and out["inference"]["large"]["p95"] > 0
+    assert out["machine"]["blas_threads"] == "1"
+    c = out["cascade"]
+    assert c["clips"] == 592 and 0 <= c["rate"] <= 1 and c["threshold"] == 0.6
+
+
+def test_one_window_is_exactly_128_frames(shared_data):
+    from emocap import features
+    s = features.FeatureSettings()
+    x = bench.one_window(bench.serdata.load_audio(shared_data / bench.SPEECH), s)
+    assert features.mfcc(x, s).shape == (128, 40)
+
+
+def test_written_config_reads_back_with_the_overrides(tmp_path):
+    from dataclasses import replace
+    from emocap import config
+    cfg = config.load()
+    path = bench.write_config(cfg, tmp_path / "c.toml", log_path=str(tmp_path / "p.jsonl"), interval_s=1.0)
+    back = config.load(path)
+    assert back.perf == replace(cfg.perf, log_path=str(tmp_path / "p.jsonl"), interval_s=1.0)
+    assert (back.emotion, back.mode, back.captions, back.display) == (cfg.emotion, cfg.mode, cfg.captions, cfg.display)
+
+
+def test_bench_files_exist(shared_data):
+    assert all((shared_data / f).is_file() for f in [bench.SPEECH, *bench.CONTINUOUS])
+    assert 50 < bench.audio_seconds([shared_data / f for f in bench.CONTINUOUS]) < 70

@@ -1,0 +1,329 @@
+#!/usr/bin/env python3
+"""Measure emocap's costs on this machine, in one run: one JSON object with --json.
+
+    python tools/bench.py [--json] [--config config.toml] [--runs 300] [--no-pipeline]
+
+Every figure carries its unit. Sections:
+  mfcc            MFCC of one model window (128 frames): emocap.features vs python_speech_features
+  inference       small and large model, one window, onnxruntime with 1 thread
+  emotion_window  MFCC + small model for one window: the per-window emotion cost
+  cascade         share of test-split clips the small model is unsure of (re-run on large)
+  caption_latency  after Vosk's final result, per caption, real-time replay of continuous speech
+  replay           process CPU share of one core (real-time replay), real-time factor (fast replay)
+  peak_rss         of the service process during the real-time replay
+  drops_under_load frames dropped during a real-time replay while a process loads every core
+The last four run `emocap replay` in a child process with the performance log in a temporary
+folder, and read that log; they are null, with a reason, where the pipeline is missing.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import importlib.util
+import json
+import os
+import platform
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+# One BLAS thread, as the service runs (systemd/emocap.service sets the same): set before numpy loads.
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import numpy as np  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "daemon"))
+sys.path.insert(0, str(ROOT / "tools"))
+
+import onnxruntime as ort  # noqa: E402
+import python_speech_features as psf  # noqa: E402
+import soundfile as sf  # noqa: E402
+
+import serdata  # noqa: E402
+from emocap import config, features, stats  # noqa: E402
+from emocap.emotion.model import EmotionModel  # noqa: E402
+from emocap.errors import EmocapError  # noqa: E402
+
+# The shared data folder: $EMOCAP_DATA, else shared/data in the nearest ancestor folder.
+DATA = Path(os.environ["EMOCAP_DATA"]) if os.environ.get("EMOCAP_DATA") else next(
+    (p / "shared" / "data" for p in ROOT.parents if (p / "shared" / "data").is_dir()), ROOT.parent / "shared" / "data")
+# A Korean sentence of continuous speech (4.6 s), the source of the timed windows.
+SPEECH = "asr/ko/emotiontts/Emotional/emotional-to-emotional/nea/nea00101.flac"
+SER_MANIFESTS = ("ser/manifest.csv", "asr/ko/emotion.csv")
+
+
+def timed(fn, runs: int, warmup: int = 20) -> dict:
+    """p50/p95/max of ``fn()`` in milliseconds over ``runs`` calls after ``warmup``."""
+    for _ in range(warmup):
+        fn()
+    ms = np.empty(runs)
+    for i in range(runs):
+        t0 = time.perf_counter_ns()
+        fn()
+        ms[i] = (time.perf_counter_ns() - t0) / 1e6
+    return {"p50": round(float(np.percentile(ms, 50)), 4), "p95": round(float(np.percentile(ms, 95)), 4),
+            "max": round(float(ms.max()), 4)}
+
+
+def one_window(samples: np.ndarray, s: features.FeatureSettings) -> np.ndarray:
+    """The samples of exactly one model window (``frames`` frames), from the middle of the speech."""
+    n = (s.frames - 1) * s.frame_step + s.frame_len
+    start = max((len(samples) - n) // 2, 0)
+    return samples[start : start + n]
+
+
+def bench_mfcc(x: np.ndarray, s: features.FeatureSettings, runs: int) -> dict:
+    """Both extractors with the same settings (no energy swap, no lifter, Hamming window, nfft)."""
+    theirs = lambda: psf.mfcc(x, samplerate=s.sample_rate, winlen=s.win_s, winstep=s.step_s, numcep=s.numcep,
+                              nfilt=s.nfilt, nfft=s.nfft, lowfreq=s.lowfreq, highfreq=s.highfreq,
+                              preemph=s.preemph, ceplifter=s.ceplifter, appendEnergy=False, winfunc=np.hamming)
+    same = np.allclose(features.mfcc(x, s), theirs(), atol=1e-3)
+    return {"unit": "ms per window", "frames": s.frames, "runs": runs, "same_output": bool(same),
+            "emocap": timed(lambda: features.mfcc(x, s), runs), "python_speech_features": timed(theirs, runs)}
+
+
+def bench_inference(models: dict[str, EmotionModel], x: np.ndarray, runs: int) -> dict:
+    out = {"unit": "ms per window", "threads": 1, "runs": runs}
+    for name, m in models.items():
+        z = features.normalise(m.windows_of(x)[:1], m.mean, m.std)
+        out[name] = timed(lambda: m.session.run(["logits"], {"mfcc": z}), runs)
+    return out
+
+
+def bench_emotion_window(small: EmotionModel, x: np.ndarray, runs: int) -> dict:
+    """Features (MFCC, trim, CMN, window, z-score) + the small model + softmax for one window."""
+    return {"unit": "ms per window", "model": "small", "threads": 1, "runs": runs,
+            **timed(lambda: small.predict(x), runs)}
+
+
+def bench_cascade(models: dict[str, EmotionModel], threshold: float, split: Path) -> dict:
+    """On the test split: how often cascade mode runs the large model, and what each mode scores."""
+    clips = [c for m in SER_MANIFESTS for c in serdata.read_manifest(DATA / m)]
+    clips = [c for c in serdata.select(clips, serdata.load_split(split), "test") if c.label in models["small"].labels]
+    hits = {"small": 0, "large": 0, "cascade": 0}
+    rerun = 0
+    for c in clips:
+        x = serdata.load_audio(c.path)
+        small = models["small"].predict(x)
+        large = models["large"].predict(x)
+        unsure = small.confidence < threshold
+        rerun += unsure
+        hits["small"] += small.label == c.label
+        hits["large"] += large.label == c.label
+        hits["cascade"] += (large if unsure else small).label == c.label
+    n = len(clips)
+    return {"unit": "share of test clips", "rate": round(rerun / n, 4), "clips": n, "threshold": threshold,
+            "split": str(split), "accuracy": {k: round(v / n, 4) for k, v in hits.items()}}
+
+
+PIPELINE_MISSING = "the pipeline (emocap.service) is not merged yet"
+# Continuous speech: 12 sentences (3 speakers x 4 emotions, about 58 s) back to back on one clock.
+CONTINUOUS = [f"asr/ko/emotiontts/Emotional/emotional-to-emotional/{spk}/{spk}00{block}01.flac"
+              for spk in ("nea", "nek", "neb") for block in (0, 1, 2, 3)]
+
+
+def pipeline_ready() -> bool:
+    return importlib.util.find_spec("emocap.service") is not None
+
+
+def hog() -> subprocess.Popen:
+    """A CPU hog on every core: stress-ng, or one Python busy loop per core without it."""
+    n = os.cpu_count() or 1
+    cmd = (["stress-ng", "--cpu", str(n), "--timeout", "600s", "--quiet"] if shutil.which("stress-ng")
+           else [sys.executable, "-c", "import multiprocessing as m\ndef f():\n    while True: pass\n"
+                 f"ps = [m.Process(target=f, daemon=True) for _ in range({n})]\n"
+                 "[p.start() for p in ps]\n[p.join(600) for p in ps]"])
+    return subprocess.Popen(cmd, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def end_hog(proc: subprocess.Popen) -> None:
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+def toml_value(v) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (int, float)):
+        return repr(v)
+    if isinstance(v, dict):
+        return "{ " + ", ".join(f"{k} = {toml_value(x)}" for k, x in v.items()) + " }"
+    return json.dumps(str(v), ensure_ascii=False)
+
+
+def write_config(cfg: config.Config, path: Path, **perf) -> Path:
+    """``cfg`` (paths already absolute) as a TOML file, with ``[perf]`` overrides."""
+    cfg = dataclasses.replace(cfg, perf=dataclasses.replace(cfg.perf, **perf))
+    lines = []
+    for f in dataclasses.fields(cfg):
+        section = getattr(cfg, f.name)
+        if dataclasses.is_dataclass(section):
+            lines.append(f"[{f.name}]")
+            lines += [f"{k} = {toml_value(v)}" for k, v in dataclasses.asdict(section).items()]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@dataclasses.dataclass
+class Replay:
+    """One ``emocap replay --json`` run: its captions and its performance log summary."""
+
+    captions: list[dict]
+    summary: dict | None
+    wall_s: float
+
+
+def replay(cfg: config.Config, files: list[Path], work: Path, realtime: bool, under_hog: bool = False) -> Replay:
+    """Run the service's own replay command in a child process, as a user would."""
+    log = work / f"perf-{'rt' if realtime else 'fast'}{'-hog' if under_hog else ''}.jsonl"
+    cfg_path = write_config(cfg, work / (log.stem + ".toml"), log_path=str(log), journald=False, interval_s=1.0)
+    cmd = [sys.executable, "-m", "emocap.cli", "replay", "--json", "--config", str(cfg_path), *map(str, files)]
+    cmd += ["--realtime"] if realtime else []
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "daemon")}
+    proc = hog() if under_hog else None
+    t0 = time.monotonic()
+    try:
+        r = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
+    finally:
+        if proc:
+            end_hog(proc)
+    if r.returncode != 0:
+        raise EmocapError(f"emocap replay failed ({r.returncode}): {r.stderr.strip()[-300:]}")
+    captions = [json.loads(l) for l in r.stdout.splitlines() if l.startswith("{")]
+    summary = None
+    if log.exists():
+        records, _ = stats.read_records(stats.log_files(log))
+        summary = stats.summarise(records) if records else None
+    return Replay(captions, summary, time.monotonic() - t0)
+
+
+def audio_seconds(files: list[Path]) -> float:
+    return sum(sf.info(str(f)).frames / sf.info(str(f)).samplerate for f in files)
+
+
+def pipeline_figures(cfg: config.Config, files: list[Path]) -> dict:
+    """Caption latency, CPU, real-time factor, peak RSS and drops, from three replays of ``files``."""
+    if not pipeline_ready():
+        return pipeline_missing(PIPELINE_MISSING)
+    with tempfile.TemporaryDirectory(prefix="emocap-bench-") as tmp:
+        fast = replay(cfg, files, Path(tmp), realtime=False)
+        paced = replay(cfg, files, Path(tmp), realtime=True)
+        loaded = replay(cfg, files, Path(tmp), realtime=True, under_hog=True)
+    if not (fast.summary and paced.summary and loaded.summary):
+        return pipeline_missing("emocap replay wrote no performance log (is the Monitor registered?)")
+    seconds = audio_seconds(files)
+    lat = [c["latency_ms"] for c in paced.captions]
+    s_fast, s_paced, s_loaded = fast.summary, paced.summary, loaded.summary
+    return {
+        "caption_latency": {"unit": "ms", "replay": "real time", "captions": len(lat),
+                            "p50": round(float(np.percentile(lat, 50)), 2) if lat else None,
+                            "p95": round(float(np.percentile(lat, 95)), 2) if lat else None,
+                            "max": round(max(lat), 2) if lat else None},
+        "replay": {"unit": "share of one core (0..1); processing s per audio s", "audio_s": round(seconds, 2),
+                   "cpu_share_of_one_core": round(s_paced["cpu_percent"]["mean"] / 100, 3),
+                   "real_time_factor": round(s_fast["seconds"] / seconds, 3)},
+        "peak_rss": {"unit": "MB", "value": s_paced["rss_mb_max"]},
+        "drops_under_load": {"unit": "frames", "dropped": s_loaded["frames"]["dropped"],
+                             "captured": s_loaded["frames"]["captured"], "hog": f"{os.cpu_count()} busy processes",
+                             "mode_switches": [f"{w['mode_from']}->{w['mode_to']}" for w in s_loaded["switches"]],
+                             "caption_latency_p95_ms": round(float(np.percentile(
+                                 [c["latency_ms"] for c in loaded.captions], 95)), 2) if loaded.captions else None},
+    }
+
+
+def pipeline_missing(reason: str) -> dict:
+    return {
+        "caption_latency": {"unit": "ms", "p50": None, "p95": None, "reason": reason},
+        "replay": {"unit": "share of one core (0..1); processing s per audio s", "cpu_share_of_one_core": None,
+                   "real_time_factor": None, "reason": reason},
+        "peak_rss": {"unit": "MB", "value": None, "reason": reason},
+        "drops_under_load": {"unit": "frames", "dropped": None, "captured": None, "reason": reason},
+    }
+
+
+def machine() -> dict:
+    model = next((l.split(":", 1)[1].strip() for l in Path("/proc/cpuinfo").read_text().splitlines()
+                  if l.startswith("model name")), platform.processor()) if Path("/proc/cpuinfo").exists() else ""
+    return {"cpu": model, "cores": os.cpu_count(), "machine": platform.machine(), "python": platform.python_version(),
+            "onnxruntime": ort.__version__, "numpy": np.__version__,
+            "blas_threads": os.environ.get("OPENBLAS_NUM_THREADS"), "load_avg_1min": round(os.getloadavg()[0], 2)}
+
+
+def run(cfg: config.Config, runs: int, pipeline: bool = True) -> dict:
+    models = {name: EmotionModel(path, threads=1) for name, path in
+              (("small", cfg.emotion.small_model), ("large", cfg.emotion.large_model))}
+    x = one_window(serdata.load_audio(DATA / SPEECH), models["small"].settings)
+    return {
+        "machine": machine(),
+        "mfcc": bench_mfcc(x, models["small"].settings, runs),
+        "inference": bench_inference(models, x, runs),
+        "emotion_window": bench_emotion_window(models["small"], x, runs),
+        "cascade": bench_cascade(models, cfg.emotion.cascade_confidence, ROOT / "splits" / "ser_split.json"),
+        **(pipeline_figures(cfg, [DATA / f for f in CONTINUOUS]) if pipeline else pipeline_missing("--no-pipeline")),
+    }
+
+
+def _q(d: dict) -> str:
+    return f"p50 {d['p50']:.3f}  p95 {d['p95']:.3f}"
+
+
+def text(r: dict) -> str:
+    m = r["machine"]
+    c = r["cascade"]
+    lines = [f"emocap bench on {m['cpu']} ({m['cores']} cores, load {m['load_avg_1min']}), onnxruntime "
+             f"{m['onnxruntime']}, 1 thread",
+             f"MFCC per window, ms          emocap {_q(r['mfcc']['emocap'])} | python_speech_features "
+             f"{_q(r['mfcc']['python_speech_features'])} (same output: {r['mfcc']['same_output']})",
+             f"small model per window, ms   {_q(r['inference']['small'])}",
+             f"large model per window, ms   {_q(r['inference']['large'])}",
+             f"MFCC + small per window, ms  {_q(r['emotion_window'])}",
+             f"cascade rate (test split)    {c['rate']:.3f} of {c['clips']} clips below {c['threshold']}; accuracy "
+             + ", ".join(f"{k} {v:.3f}" for k, v in c["accuracy"].items())]
+    lines += pipeline_text(r)
+    return "\n".join(lines)
+
+
+def pipeline_text(r: dict) -> list[str]:
+    labels = {"caption_latency": "caption latency after final", "replay": "replay CPU / RTF",
+              "peak_rss": "peak RSS", "drops_under_load": "frames dropped under load"}
+    missing = [f"{labels[k]:<29}n/a ({r[k]['reason']})" for k in labels if "reason" in r[k]]
+    if missing:
+        return missing
+    c, p, d = r["caption_latency"], r["replay"], r["drops_under_load"]
+    return [f"caption latency after final  ms p50 {c['p50']:.2f}  p95 {c['p95']:.2f}  ({c['captions']} captions, "
+            "real-time replay)",
+            f"replay CPU / RTF             {p['cpu_share_of_one_core']:.3f} of one core (real time); real-time factor "
+            f"{p['real_time_factor']:.3f} (fast); {p['audio_s']} s of speech",
+            f"peak RSS                     {r['peak_rss']['value']} MB",
+            f"frames dropped under load    {d['dropped']} of {d['captured']} ({d['hog']}); mode switches "
+            + (", ".join(d["mode_switches"]) or "none")]
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--config", help="config.toml (models and cascade threshold); default: the repo's")
+    p.add_argument("--runs", type=int, default=300, help="timed runs per figure (default 300)")
+    p.add_argument("--no-pipeline", action="store_true", help="skip the three replays (about 80 s)")
+    args = p.parse_args(argv)
+    try:
+        result = run(config.load(args.config), args.runs, not args.no_pipeline)
+    except EmocapError as e:
+        print(f"bench: {e}", file=sys.stderr)
+        return 2
+    print(json.dumps(result, ensure_ascii=False) if args.json else text(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
