@@ -9,6 +9,7 @@ Every figure carries its unit. Sections:
   emotion_window  MFCC + small model for one window: the per-window emotion cost
   cascade         share of test-split clips the small model is unsure of (re-run on large)
   caption_latency  after Vosk's final result, per caption, real-time replay of continuous speech
+                   (dynamic mode as configured), and with each mode held (fast replays)
   replay           process CPU share of one core (real-time replay), real-time factor (fast replay)
   peak_rss         of the service process during the real-time replay
   drops_under_load frames dropped during a real-time replay while a process loads every core
@@ -47,6 +48,7 @@ import soundfile as sf  # noqa: E402
 
 import serdata  # noqa: E402
 from emocap import config, features, stats  # noqa: E402
+from emocap.emotion.mode import MODES  # noqa: E402
 from emocap.emotion.model import EmotionModel  # noqa: E402
 from emocap.errors import EmocapError  # noqa: E402
 
@@ -183,9 +185,9 @@ class Replay:
     wall_s: float
 
 
-def replay(cfg: config.Config, files: list[Path], work: Path, realtime: bool, under_hog: bool = False) -> Replay:
-    """Run the service's own replay command in a child process, as a user would."""
-    log = work / f"perf-{'rt' if realtime else 'fast'}{'-hog' if under_hog else ''}.jsonl"
+def replay(cfg: config.Config, files: list[Path], log: Path, realtime: bool, under_hog: bool = False) -> Replay:
+    """Run the service's own replay command in a child process, as a user would; its
+    performance log goes to ``log``."""
     cfg_path = write_config(cfg, work / (log.stem + ".toml"), log_path=str(log), journald=False, interval_s=1.0)
     cmd = [sys.executable, "-m", "emocap.cli", "replay", "--json", "--config", str(cfg_path), *map(str, files)]
     cmd += ["--realtime"] if realtime else []
@@ -207,6 +209,16 @@ def replay(cfg: config.Config, files: list[Path], work: Path, realtime: bool, un
     return Replay(captions, summary, time.monotonic() - t0)
 
 
+def static_mode(cfg: config.Config, mode: str) -> config.Config:
+    return dataclasses.replace(cfg, mode=dataclasses.replace(cfg.mode, dynamic=False, initial=mode))
+
+
+def percentiles(ms: list[float]) -> dict:
+    if not ms:
+        return {"n": 0, "p50": None, "p95": None}
+    return {"n": len(ms), "p50": round(float(np.percentile(ms, 50)), 2), "p95": round(float(np.percentile(ms, 95)), 2)}
+
+
 def audio_seconds(files: list[Path]) -> float:
     return sum(sf.info(str(f)).frames / sf.info(str(f)).samplerate for f in files)
 
@@ -216,10 +228,13 @@ def pipeline_figures(cfg: config.Config, files: list[Path]) -> dict:
     if not pipeline_ready():
         return pipeline_missing(PIPELINE_MISSING)
     with tempfile.TemporaryDirectory(prefix="emocap-bench-") as tmp:
-        fast = replay(cfg, files, Path(tmp), realtime=False)
-        paced = replay(cfg, files, Path(tmp), realtime=True)
-        loaded = replay(cfg, files, Path(tmp), realtime=True, under_hog=True)
-    if not (fast.summary and paced.summary and loaded.summary):
+        fast = replay(cfg, files, Path(tmp, "fast.jsonl"), realtime=False)
+        paced = replay(cfg, files, Path(tmp, "paced.jsonl"), realtime=True)
+        loaded = replay(cfg, files, Path(tmp, "hog.jsonl"), realtime=True, under_hog=True)
+        # Each mode held (dynamic off): what a caption costs in it. Fast replays: the latency
+        # after the final result does not depend on pacing, only on the models run.
+        by_mode = {m: replay(static_mode(cfg, m), files, Path(tmp, f"{m}.jsonl"), realtime=False) for m in MODES}
+    if not all(r.summary for r in (fast, paced, loaded, *by_mode.values())):
         return pipeline_missing("emocap replay wrote no performance log (is the Monitor registered?)")
     seconds = audio_seconds(files)
     lat = [c["latency_ms"] for c in paced.captions]
@@ -230,7 +245,8 @@ def pipeline_figures(cfg: config.Config, files: list[Path]) -> dict:
                             "p95": round(float(np.percentile(lat, 95)), 2) if lat else None,
                             "max": round(max(lat), 2) if lat else None,
                             "kept_model": {m: sum(c["model"] == m for c in paced.captions) for m in ("small", "large")},
-                            "mode_seconds": s_paced["mode_seconds"]},
+                            "mode_seconds": s_paced["mode_seconds"],
+                            "by_mode": {m: percentiles([c["latency_ms"] for c in r.captions]) for m, r in by_mode.items()}},
         "replay": {"unit": "share of one core (0..1); processing s per audio s", "audio_s": round(seconds, 2),
                    "cpu_share_of_one_core": round(s_paced["cpu_percent"]["mean"] / 100, 3),
                    "real_time_factor": round(s_fast["seconds"] / seconds, 3)},
@@ -305,6 +321,8 @@ def pipeline_text(r: dict) -> list[str]:
     modes = ", ".join(f"{m} {t:.0f} s" for m, t in c["mode_seconds"].items())
     return [f"caption latency after final  ms p50 {c['p50']:.2f}  p95 {c['p95']:.2f}  ({c['captions']} captions, "
             f"real-time replay; kept small {c['kept_model']['small']}, large {c['kept_model']['large']}; {modes})",
+            "  held in one mode, ms       " + "; ".join(f"{m} p50 {v['p50']:.2f} p95 {v['p95']:.2f}"
+                                                       for m, v in c["by_mode"].items()),
             f"replay CPU / RTF             {p['cpu_share_of_one_core']:.3f} of one core (real time); real-time factor "
             f"{p['real_time_factor']:.3f} (fast); {p['audio_s']} s of speech",
             f"peak RSS                     {r['peak_rss']['value']} MB",
@@ -317,7 +335,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--config", help="config.toml (models and cascade threshold); default: the repo's")
     p.add_argument("--runs", type=int, default=300, help="timed runs per figure (default 300)")
-    p.add_argument("--no-pipeline", action="store_true", help="skip the three replays (about 80 s)")
+    p.add_argument("--no-pipeline", action="store_true", help="skip the replays (about 3 minutes)")
     args = p.parse_args(argv)
     try:
         result = run(config.load(args.config), args.runs, not args.no_pipeline)
