@@ -50,3 +50,17 @@ def test_written_config_reads_back_with_the_overrides(tmp_path):
 def test_bench_files_exist(shared_data):
     assert all((shared_data / f).is_file() for f in [bench.SPEECH, *bench.CONTINUOUS])
     assert 50 < bench.audio_seconds([shared_data / f for f in bench.CONTINUOUS]) < 70
+
+
+def test_replay_helper_runs_the_service_and_reads_its_log(tmp_path, shared_data):
+    """The path behind the pipeline figures, on one short file (the full run takes minutes)."""
+    if not bench.pipeline_ready():
+        import pytest
+        pytest.skip("the pipeline is not in this checkout")
+    from emocap import config
+    cfg = bench.static_mode(config.load(), "small")
+    r = bench.replay(cfg, [shared_data / bench.CONTINUOUS[0]], tmp_path / "p.jsonl", realtime=False)
+    assert len(r.captions) >= 1 and all(c["model"] == "small" for c in r.captions)
+    assert r.summary["records"] >= 1 and r.summary["mode_seconds"].keys() == {"small"}
+    assert r.summary["frames"]["captured"] == len(bench.serdata.load_audio(shared_data / bench.CONTINUOUS[0]))
+    assert bench.percentiles([1.0, 2.0, 3.0]) == {"n": 3, "p50": 2.0, "p95": 2.9}

@@ -188,7 +188,7 @@ class Replay:
 def replay(cfg: config.Config, files: list[Path], log: Path, realtime: bool, under_hog: bool = False) -> Replay:
     """Run the service's own replay command in a child process, as a user would; its
     performance log goes to ``log``."""
-    cfg_path = write_config(cfg, work / (log.stem + ".toml"), log_path=str(log), journald=False, interval_s=1.0)
+    cfg_path = write_config(cfg, log.with_suffix(".toml"), log_path=str(log), journald=False, interval_s=1.0)
     cmd = [sys.executable, "-m", "emocap.cli", "replay", "--json", "--config", str(cfg_path), *map(str, files)]
     cmd += ["--realtime"] if realtime else []
     env = {**os.environ, "PYTHONPATH": str(ROOT / "daemon")}
