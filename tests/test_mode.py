@@ -42,6 +42,38 @@ def test_next_mode(why, current, idle, lat, dwelt, expected):
     assert next_mode(current, idle, lat, dwelt, CFG) == expected
 
 
+MEMORY_CASES = [
+    # (why, current, idle, latency p95 ms, p95 remembered from the mode above, expected)
+    ("the mode above was too slow: stay, however idle", "cascade", 0.95, 5.0, 151.0, "cascade"),
+    ("the mode above was slow from small too", "small", 0.95, 5.0, 400.0, "small"),
+    ("the mode above was exactly at latency_down_ms: step up", "cascade", 0.95, 5.0, 150.0, "large"),
+    ("the mode above was fine: step up", "small", 0.95, 5.0, 20.0, "cascade"),
+    ("a slow memory never blocks a step down", "cascade", 0.05, 5.0, 400.0, "small"),
+]
+
+
+@pytest.mark.parametrize("why,current,idle,lat,upper,expected", MEMORY_CASES, ids=[c[0] for c in MEMORY_CASES])
+def test_remembered_latency_of_the_mode_above(why, current, idle, lat, upper, expected):
+    assert next_mode(current, idle, lat, 60, CFG, upper) == expected
+
+
+def test_latency_guard_with_memory_does_not_flap():
+    """large is too slow (40 ms > 30) while cascade is quick (10 ms): without the memory the
+    mode would go back up every other dwell; with it, it settles in cascade."""
+    cfg = replace(CFG, latency_down_ms=30.0, latency_up_ms=20.0)
+    latency = {"small": 5.0, "cascade": 10.0, "large": 40.0}
+    mode, since, memory, visited = "cascade", 0.0, {}, ["cascade"]
+    for _ in range(120):  # one decision a second, the CPU idle throughout
+        since += 1
+        upper = memory.get(MODES[MODES.index(mode) + 1]) if mode != "large" else None
+        new = next_mode(mode, 0.9, latency[mode], since, cfg, upper)
+        if new != mode:
+            memory[mode] = latency[mode]
+            mode, since = new, 0.0
+            visited.append(mode)
+    assert visited == ["cascade", "large", "cascade"]
+
+
 @pytest.mark.parametrize("current", MODES)
 def test_static_mode_never_switches(current):
     static = replace(CFG, dynamic=False)

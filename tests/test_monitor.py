@@ -84,9 +84,26 @@ def test_slow_emotion_steps_down_with_idle_cpu(tmp_path):
     run(mon, clock, 3)
     assert engine.mode == "cascade"
     (switch,) = [r for r in lines(tmp_path) if r["event"] == "mode"]
-    assert switch["reason"] == "latency p95 400.0 ms > 150 ms" and switch["latency_emotion_p95_ms"] == 400.0
+    assert switch["reason"] == "latency p95 400.0 ms > 30 ms" and switch["latency_emotion_p95_ms"] == 400.0
     # the old mode's latencies closed with its record: the new mode starts with a clean window
     assert meter.snapshot()["latency"] == {}
+
+
+def test_a_mode_left_for_latency_is_not_reentered_until_forgotten(tmp_path):
+    mon, clock, meter, engine = make(tmp_path, [0.9] * 40, mode="large", latency_memory_s=20.0)
+    meter.latency("emotion", 45.0)  # large: over the 30 ms budget
+    run(mon, clock, 3)
+    assert engine.calls == ["cascade"]
+    for _ in range(16):  # cascade is quick and the CPU idle, but large is remembered as slow
+        meter.latency("emotion", 8.0)
+        run(mon, clock, 1)
+    assert engine.calls == ["cascade"]
+    for _ in range(6):  # more than 20 s after leaving large the memory has lapsed: try it again
+        meter.latency("emotion", 8.0)
+        run(mon, clock, 1)
+    assert engine.calls == ["cascade", "large"]
+    (_, back) = [r for r in lines(tmp_path) if r["event"] == "mode"]
+    assert back["uptime_s"] == 24.0 and back["reason"] == "cpu idle 0.90 > 0.5"
 
 
 def test_static_mode_only_records(tmp_path):

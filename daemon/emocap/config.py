@@ -85,10 +85,12 @@ class ModeConfig:
     """Step up a mode when the idle CPU share is above this (0-1)."""
     idle_down: float = _f(0.20, lo=0.0, hi=1.0)
     """Step down a mode when the idle CPU share is below this (0-1)."""
-    latency_down_ms: float = _f(150.0, lo=1.0, hi=10000.0)
-    """Step down when the emotion latency p95 exceeds this, milliseconds."""
-    latency_up_ms: float = _f(75.0, lo=1.0, hi=10000.0)
+    latency_down_ms: float = _f(30.0, lo=1.0, hi=10000.0)
+    """Step down when the emotion latency p95 exceeds this, milliseconds (the caption budget)."""
+    latency_up_ms: float = _f(20.0, lo=1.0, hi=10000.0)
     """Step up only while the emotion latency p95 is below this, milliseconds (<= latency_down_ms)."""
+    latency_memory_s: float = _f(300.0, lo=0.0, hi=86400.0)
+    """A mode left for being slower than latency_down_ms is not re-entered for this long, seconds."""
     dwell_s: float = _f(10.0, lo=0.0, hi=600.0)
     """Minimum time in a mode before the next switch, seconds."""
 

@@ -1,8 +1,9 @@
 """Monitor: a background worker that picks the emotion mode and writes performance records.
 
 Every ``cpu_window_s`` it measures the idle share of all CPUs (psutil), reads the recent
-emotion latency p95 from the Meter, asks :func:`emocap.emotion.mode.decide` for the next
-mode and switches the engine (a pointer swap between sessions loaded at start). Every
+emotion latency p95 from the Meter (and remembers each mode's, so that a mode found too
+slow is not re-entered for ``latency_memory_s``), asks :func:`emocap.emotion.mode.decide`
+for the next mode and switches the engine (a pointer swap between sessions loaded at start). Every
 ``perf.interval_s``, and at each switch so that a record covers one mode only, it writes a
 record to the PerfLog. Clock and samplers are injectable for tests.
 """
@@ -16,7 +17,7 @@ from typing import Callable, Protocol
 import psutil
 
 from emocap.config import ModeConfig, PerfConfig
-from emocap.emotion.mode import decide
+from emocap.emotion.mode import MODES, decide
 from emocap.meter import Meter
 from emocap.perf import PerfLog, counters, perf_record
 
@@ -80,6 +81,7 @@ class Monitor:
         self._start = self._decided = self._recorded = self._switched = clock()
         self._prev = counters(meter.snapshot(reset_latency=False))
         self._recorded_p95: float | None = None  # emotion p95 of the last record in this mode
+        self._mode_p95: dict[str, tuple[float, float]] = {}  # mode -> (last emotion p95 in it, when)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -115,10 +117,12 @@ class Monitor:
         latency = self.meter.snapshot(reset_latency=False)["latency"].get("emotion")
         p95 = latency["p95"] if latency else self._recorded_p95
         current = self.engine.mode
-        new, reason = decide(current, idle, p95, now - self._switched, self.mode_cfg)
+        new, reason = decide(current, idle, p95, now - self._switched, self.mode_cfg, self._upper_p95(current, now))
         if new == current:
             return
         self.record(now)  # close the old mode's interval so that each record covers one mode
+        if p95 is not None:
+            self._mode_p95[current] = (p95, now)  # what this decision saw, remembered for coming back
         self._recorded_p95 = None  # the old mode's latency says nothing about the new one
         self.engine.set_mode(new)
         self._switched = now
@@ -127,6 +131,12 @@ class Monitor:
                         "mode_from": current, "mode_to": new, "reason": reason,
                         "cpu_idle": round(idle, 4),
                         "latency_emotion_p95_ms": None if p95 is None else round(p95, 3)})
+
+    def _upper_p95(self, current: str, now: float) -> float | None:
+        """The emotion p95 last seen in the mode above, if still remembered."""
+        i = MODES.index(current)
+        seen = self._mode_p95.get(MODES[i + 1]) if i + 1 < len(MODES) else None
+        return seen[0] if seen and now - seen[1] <= self.mode_cfg.latency_memory_s else None
 
     def record(self, now: float) -> None:
         """Write the record of the interval since the previous one."""
@@ -140,4 +150,5 @@ class Monitor:
         self._recorded = now
         if "emotion" in snap["latency"]:
             self._recorded_p95 = snap["latency"]["emotion"]["p95"]
+            self._mode_p95[rec["mode"]] = (self._recorded_p95, now)
         self.log.write(rec)

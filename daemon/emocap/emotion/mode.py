@@ -14,11 +14,15 @@ MODES = ("small", "cascade", "large")
 
 
 def decide(current: str, idle_share: float, latency_p95_ms: float | None, seconds_in_mode: float,
-           cfg: ModeConfig) -> tuple[str, str]:
+           cfg: ModeConfig, upper_latency_p95_ms: float | None = None) -> tuple[str, str]:
     """The next mode and why, as ``(mode, reason)``; ``reason`` is "" when the mode stays.
 
     ``idle_share``: idle share of all CPUs over the last window, 0..1.
     ``latency_p95_ms``: recent emotion latency p95, or None when nothing was classified.
+    ``upper_latency_p95_ms``: the p95 last measured in the mode above, while still remembered
+    (``latency_memory_s``), else None. The current mode's latency says little about the
+    next one's, so without this a mode too slow for ``latency_down_ms`` would be re-entered
+    every other dwell.
     """
     if current not in MODES:
         raise ValueError(f"unknown mode {current!r}; expected one of {MODES}")
@@ -31,12 +35,13 @@ def decide(current: str, idle_share: float, latency_p95_ms: float | None, second
                else f"cpu idle {idle_share:.2f} < {cfg.idle_down:g}")
         return MODES[i - 1], why
     quick = latency_p95_ms is None or latency_p95_ms < cfg.latency_up_ms
-    if i < len(MODES) - 1 and idle_share > cfg.idle_up and quick:
+    upper_ok = upper_latency_p95_ms is None or upper_latency_p95_ms <= cfg.latency_down_ms
+    if i < len(MODES) - 1 and idle_share > cfg.idle_up and quick and upper_ok:
         return MODES[i + 1], f"cpu idle {idle_share:.2f} > {cfg.idle_up:g}"
     return current, ""
 
 
 def next_mode(current: str, idle_share: float, latency_p95_ms: float | None, seconds_in_mode: float,
-              cfg: ModeConfig) -> str:
+              cfg: ModeConfig, upper_latency_p95_ms: float | None = None) -> str:
     """The mode to run next (see :func:`decide`)."""
-    return decide(current, idle_share, latency_p95_ms, seconds_in_mode, cfg)[0]
+    return decide(current, idle_share, latency_p95_ms, seconds_in_mode, cfg, upper_latency_p95_ms)[0]
