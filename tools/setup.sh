@@ -2,7 +2,7 @@
 # Set up emocap on Debian 12 / Raspberry Pi OS (bookworm, 64-bit): the Debian packages it
 # needs, then a virtual environment in .venv with emocap and its device extras.
 #
-#   tools/setup.sh            # then: .venv/bin/emocap replay demo/demo_ko.flac
+#   tools/setup.sh            # then: .venv/bin/emocap replay --realtime demo/demo_ko.flac
 #
 # Safe to run again: it installs only missing packages and reuses .venv. Set PYTHON to use
 # another interpreter (3.11 or newer). Needs the network once (apt, PyPI, ~350 MB with the
@@ -34,4 +34,4 @@ fi
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e '.[device]'
 .venv/bin/emocap check-config
-echo "setup: done. Try:  .venv/bin/emocap replay demo/demo_ko.flac"
+echo "setup: done. Try:  .venv/bin/emocap replay --realtime demo/demo_ko.flac"
