@@ -228,7 +228,9 @@ def pipeline_figures(cfg: config.Config, files: list[Path]) -> dict:
         "caption_latency": {"unit": "ms", "replay": "real time", "captions": len(lat),
                             "p50": round(float(np.percentile(lat, 50)), 2) if lat else None,
                             "p95": round(float(np.percentile(lat, 95)), 2) if lat else None,
-                            "max": round(max(lat), 2) if lat else None},
+                            "max": round(max(lat), 2) if lat else None,
+                            "kept_model": {m: sum(c["model"] == m for c in paced.captions) for m in ("small", "large")},
+                            "mode_seconds": s_paced["mode_seconds"]},
         "replay": {"unit": "share of one core (0..1); processing s per audio s", "audio_s": round(seconds, 2),
                    "cpu_share_of_one_core": round(s_paced["cpu_percent"]["mean"] / 100, 3),
                    "real_time_factor": round(s_fast["seconds"] / seconds, 3)},
@@ -300,8 +302,9 @@ def pipeline_text(r: dict) -> list[str]:
     if missing:
         return missing
     c, p, d = r["caption_latency"], r["replay"], r["drops_under_load"]
+    modes = ", ".join(f"{m} {t:.0f} s" for m, t in c["mode_seconds"].items())
     return [f"caption latency after final  ms p50 {c['p50']:.2f}  p95 {c['p95']:.2f}  ({c['captions']} captions, "
-            "real-time replay)",
+            f"real-time replay; kept small {c['kept_model']['small']}, large {c['kept_model']['large']}; {modes})",
             f"replay CPU / RTF             {p['cpu_share_of_one_core']:.3f} of one core (real time); real-time factor "
             f"{p['real_time_factor']:.3f} (fast); {p['audio_s']} s of speech",
             f"peak RSS                     {r['peak_rss']['value']} MB",
