@@ -1,8 +1,8 @@
 """`emocap replay --json` end to end: the real CLI in a subprocess, the real Vosk and ONNX
 models, real Korean recordings and acted emotional clips.
 
-Text: six Korean clips that Vosk's small Korean model reads well (at most 6 % CER each
-when a file is fed to Vosk whole, 2 % together when measured); their captions must stay
+Text: six Korean clips that Vosk's small Korean model reads well (fed to Vosk whole: at
+most 6.3 % CER each, 2.6 % together, as measured); their captions must stay
 within 10 % CER together (spaces and punctuation removed) and 25 % for any one file.
 Dropped or reordered audio, a wrong span or a lost flush breaks these at once.
 

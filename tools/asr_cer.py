@@ -17,6 +17,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -88,11 +89,14 @@ def main(argv=None) -> int:
     t0 = time.monotonic()
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         proc = start_pipeline(files, args.config, out, err)
+        done: dict[str, float] = {}
+        waiter = threading.Thread(target=lambda: (proc.wait(), done.setdefault("t", time.monotonic() - t0)))
+        waiter.start()
         audio = [load_audio(f) for f in files]
         whole = whole_file_texts(audio, asr.model_dir(""))
         t_whole = time.monotonic() - t0
-        proc.wait()
-        t_pipe = time.monotonic() - t0
+        waiter.join()
+        t_pipe = done["t"]
         out.seek(0), err.seek(0)
         lines, errors = out.read().splitlines(), err.read()
     if proc.returncode != 0:

@@ -2,7 +2,7 @@
 # Set up emocap on Debian 12 / Raspberry Pi OS (bookworm, 64-bit): the Debian packages it
 # needs, then a virtual environment in .venv with emocap and its device extras.
 #
-#   tools/setup.sh            # then: .venv/bin/emocap run   (or: replay demo/demo_ko.flac)
+#   tools/setup.sh            # then: .venv/bin/emocap run   (or: replay --realtime demo/demo_ko.flac)
 #   tools/setup.sh --dev      # also the training tools and test tools (PyTorch CPU, pytest, ...)
 #
 # Safe to run again: it installs only missing packages and reuses .venv. Set PYTHON to use
@@ -45,4 +45,4 @@ else
     .venv/bin/python -m pip install -q -e '.[device]'
 fi
 .venv/bin/emocap check-config
-echo "setup: done. Try:  .venv/bin/emocap replay demo/demo_ko.flac"
+echo "setup: done. Try:  .venv/bin/emocap replay --realtime demo/demo_ko.flac"

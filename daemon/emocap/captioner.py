@@ -43,10 +43,15 @@ class StreamEnd:
 
 class Captioner:
     def __init__(self, recognizer: Recognizer, engine: EmotionEngine, sinks: list[Sink], *, emoji: dict[str, str],
-                 sample_rate: int, history_s: float, partials: bool, meter: Meter, queue_size: int) -> None:
+                 sample_rate: int, history_s: float, partials: bool, feed_ms: int, meter: Meter,
+                 queue_size: int) -> None:
         self._rec, self._engine, self._sinks = recognizer, engine, sinks
         self._emoji, self._rate, self._partials, self._meter = emoji, sample_rate, partials, meter
         self._history = History(int(history_s * sample_rate))
+        # Vosk gets fixed-size blocks from each stream's start, whatever the chunking upstream,
+        # so its output does not depend on timing (it depends slightly on the block size).
+        self._feed_size = sample_rate * feed_ms // 1000
+        self._pending = np.zeros(0, dtype=np.int16)
         self._queue: queue.Queue = queue.Queue(maxsize=queue_size)
         self._thread = threading.Thread(target=self._run, name="captioner", daemon=True)
         self._origin_s = 0.0
@@ -69,6 +74,10 @@ class Captioner:
                 continue
         return False
 
+    def backlog(self) -> int:
+        """Items waiting for the worker (about chunk_ms of audio each)."""
+        return self._queue.qsize()
+
     def close(self) -> None:
         """Process everything queued, then end the thread."""
         self.put(None)
@@ -88,9 +97,13 @@ class Captioner:
 
     def _feed(self, samples: np.ndarray) -> None:
         self._history.append(samples)
-        t = time.perf_counter()
-        utt = self._rec.accept(samples.tobytes())
-        self._meter.latency("asr", (time.perf_counter() - t) * 1000)
+        self._pending = np.concatenate((self._pending, samples))
+        while len(self._pending) >= self._feed_size:
+            block, self._pending = self._pending[: self._feed_size], self._pending[self._feed_size :]
+            self._recognise(block)
+
+    def _recognise(self, block: np.ndarray) -> None:
+        utt = self._rec.accept(block.tobytes())
         if utt is not None:
             self._emit(utt)
         elif self._partials:
@@ -100,6 +113,9 @@ class Captioner:
                     sink.partial(Partial(text))
 
     def _finish(self) -> None:
+        if len(self._pending):
+            block, self._pending = self._pending, self._pending[:0]
+            self._recognise(block)
         utt = self._rec.finish()
         if utt is not None:
             self._emit(utt)

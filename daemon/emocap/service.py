@@ -4,7 +4,12 @@
                                                                     (Vosk, emotion)
 
 The loop only moves audio from the ring buffer to the captioner's bounded queue, keeps the
-meter's gauges and pings the systemd watchdog; it never decodes or classifies. Sources
+meter's gauges and pings the systemd watchdog; it never decodes or classifies.
+
+Meter gauges set here: ``ring_fill`` (0..1), ``asr_backlog_s`` (audio waiting for the
+recogniser, s), ``frames_captured`` and ``frames_dropped`` (samples since start). The
+captioner adds latency ``caption`` (final result -> caption, ms) and count ``captions``;
+the emotion engine its own (see emotion/engine.py). Sources
 play one after another (``replay`` with several files); the recogniser is flushed at the
 end of each, so no utterance straddles two files, while its clock runs on.
 
@@ -57,7 +62,8 @@ class Service:
         self.ring = RingBuffer(int(a.ring_seconds * a.sample_rate))
         self.chunk = a.sample_rate * a.chunk_ms // 1000
         self.captioner = Captioner(recognizer, engine, sinks, emoji=cfg.captions.emoji, sample_rate=a.sample_rate,
-                                   history_s=cfg.emotion.max_utterance_s, partials=cfg.asr.partials, meter=meter,
+                                   history_s=cfg.emotion.max_utterance_s, partials=cfg.asr.partials,
+                                   feed_ms=cfg.asr.feed_ms, meter=meter,
                                    queue_size=max(1, round(a.queue_s * 1000 / a.chunk_ms)))
         self.state = State.CREATED
         self._sources, self._sinks = list(sources), sinks
@@ -130,6 +136,7 @@ class Service:
 
     def _gauges(self) -> None:
         self.meter.gauge("ring_fill", self.ring.fill())
+        self.meter.gauge("asr_backlog_s", self.captioner.backlog() * self.cfg.audio.chunk_ms / 1000)
         self.meter.gauge("frames_captured", self.ring.written + self.ring.dropped)
         self.meter.gauge("frames_dropped", self.ring.dropped)
 

@@ -59,7 +59,11 @@ class MicSource(Source):
     def __init__(self, cfg: AudioConfig, chunk: int) -> None:
         self.cfg, self.chunk = cfg, chunk
         self._pyaudio, self._pa = _pyaudio()
-        self.index, self.name = find_input(self._pa, cfg.device)
+        try:
+            self.index, self.name = find_input(self._pa, cfg.device)
+        except AudioError:
+            self._pa.terminate()
+            raise
         self._stream = None
         self._ring: RingBuffer | None = None
         self._stop = threading.Event()
@@ -105,6 +109,7 @@ class MicSource(Source):
     def _reopen(self) -> None:
         self.waiting = True
         log.warning("microphone %s stopped delivering audio; reopening every %.1f s", self.name, self.cfg.reopen_s)
+        last = ""
         while not self._stop.wait(self.cfg.reopen_s):
             self._close_stream()
             try:
@@ -112,8 +117,9 @@ class MicSource(Source):
                 log.warning("microphone %s reopened", self.name)
                 self.waiting = False
                 return
-            except AudioError as e:
-                log.warning("reopening failed: %s", e)
+            except AudioError as e:  # said once per new reason, not every reopen_s
+                log.log(logging.DEBUG if str(e) == last else logging.WARNING, "reopening failed: %s", e)
+                last = str(e)
 
     def _reopen_device(self) -> None:
         # A replugged USB device gets a new index: enumerate afresh with a new PortAudio.
