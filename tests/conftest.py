@@ -1,6 +1,7 @@
 """Shared test setup: import the package from daemon/ and find the data beside the repo."""
 import os
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -19,3 +20,13 @@ def shared_data() -> Path:
     if not SHARED.is_dir():
         pytest.skip(f"{SHARED} not present")
     return SHARED
+
+
+def poll_until(pred, timeout: float) -> bool:
+    """True as soon as ``pred()`` holds, False if it has not within ``timeout`` seconds."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if pred():
+            return True
+        time.sleep(0.1)
+    return False

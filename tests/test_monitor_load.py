@@ -10,6 +10,8 @@ from dataclasses import replace
 
 import pytest
 
+from conftest import poll_until as wait_for
+
 import bench
 from emocap import config
 from emocap.audio.io import load_audio
@@ -17,15 +19,6 @@ from emocap.emotion.engine import EmotionEngine
 from emocap.meter import Meter
 from emocap.monitor import CpuIdle, Monitor
 from emocap.perf import PerfLog
-
-
-def wait_for(pred, timeout: float) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if pred():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 def baseline_idle() -> float:

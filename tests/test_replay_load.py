@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from conftest import poll_until as wait_for
+
 import bench
 from emocap import config
 from emocap.monitor import CpuIdle
@@ -28,15 +30,6 @@ def mode_records(log: Path) -> list[dict]:
         return []
     recs = [json.loads(l) for l in log.read_text().splitlines() if l.strip()]
     return [r for r in recs if r["event"] == "mode"]
-
-
-def wait_for(pred, timeout: float) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if pred():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 def test_hog_during_realtime_replay_steps_down_to_small_and_back(tmp_path, shared_data):
