@@ -6,8 +6,6 @@
   element-wise pooling ops, so static INT8 quantisation covers every weight (onnxruntime
   cannot quantise a GRU).
 - ``large``: the same front, wider, with a BiGRU and attentive statistics pooling; float.
-- ``tdnn``: 1-D convolutions straight over the 40 MFCC channels (x-vector style); kept for
-  comparison (it scored below the CRNN on validation).
 """
 from __future__ import annotations
 
@@ -36,7 +34,7 @@ class CRNN(nn.Module):
         return self.out(self.drop(seq.mean(dim=1)))
 
 
-def _tdnn(c_in: int, c_out: int, k: int, stride: int = 1, dilation: int = 1) -> nn.Sequential:
+def _conv1d(c_in: int, c_out: int, k: int, stride: int = 1, dilation: int = 1) -> nn.Sequential:
     pad = dilation * (k - 1) // 2
     return nn.Sequential(
         nn.Conv1d(c_in, c_out, k, stride=stride, padding=pad, dilation=dilation, bias=False),
@@ -52,31 +50,6 @@ class StatsPool(nn.Module):
         mean = h.mean(dim=2)
         var = (h * h).mean(dim=2) - mean * mean
         return torch.cat([mean, torch.sqrt(var.clamp(min=1e-5))], dim=1)
-
-
-class TDNN(nn.Module):
-    """1-D CNN over MFCC frames (x-vector style) + statistics pooling + 2-layer head."""
-
-    def __init__(self, widths: tuple[int, ...], embed: int, n_labels: int = 7, n_mfcc: int = 40,
-                 dropout: float = 0.3):
-        super().__init__()
-        w1, w2, w3, w4, w5 = widths
-        self.body = nn.Sequential(
-            _tdnn(n_mfcc, w1, 5),
-            _tdnn(w1, w2, 3, stride=2),
-            _tdnn(w2, w3, 3, dilation=2),
-            _tdnn(w3, w4, 3, stride=2),
-            _tdnn(w4, w5, 3, dilation=2),
-            _tdnn(w5, 2 * w5, 1),
-        )
-        self.pool = StatsPool()
-        self.head = nn.Sequential(
-            nn.Dropout(dropout), nn.Linear(4 * w5, embed), nn.ReLU(),
-            nn.Dropout(dropout), nn.Linear(embed, n_labels),
-        )
-
-    def forward(self, x):
-        return self.head(self.pool(self.body(x.flatten(1, 2))))  # (B,1,F,T) -> (B,F,T)
 
 
 def _conv2d(c_in: int, c_out: int, pool: tuple[int, int]) -> nn.Sequential:
@@ -104,8 +77,8 @@ class CNN2d(nn.Module):
                  dropout: float = 0.3):
         super().__init__()
         self.front = Front2d(widths)
-        self.temporal = nn.Sequential(_tdnn(self.front.out_channels, temporal, 3),
-                                      _tdnn(temporal, temporal, 3, dilation=2))
+        self.temporal = nn.Sequential(_conv1d(self.front.out_channels, temporal, 3),
+                                      _conv1d(temporal, temporal, 3, dilation=2))
         self.pool = StatsPool()
         self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(2 * temporal, embed), nn.ReLU(),
                                   nn.Dropout(dropout), nn.Linear(embed, n_labels))
@@ -162,7 +135,6 @@ ARCHS = {
     "crnn": lambda n: CRNN(n),
     "small": lambda n: CNN2d(temporal=320, n_labels=n),
     "large": lambda n: CRNNPlus(hidden=160, n_labels=n),
-    "tdnn": lambda n: TDNN((128, 128, 192, 192, 256), 256, n),
 }
 
 
