@@ -38,7 +38,7 @@ def test_active_span_drops_silence(clip):
     silence = np.zeros(16000, dtype=np.int16) + np.int16(1)
     padded = np.concatenate([silence, clip, silence])
     cep = features.mfcc(padded, s)
-    span = features.active_span(cep[:, 0], s.active_db)
+    span = features.active_span(cep[:, 0], s.active_db, s.nfilt)
     assert span.start >= 100 and span.stop <= len(cep) - 100  # one second of near-silence each side
 
 

@@ -65,17 +65,15 @@ def predict_clips(model_path, clips, noise_paths=(), snr=None, seed=0, workers=2
     """Utterance probabilities ``(clips, labels)`` in the model's label order."""
     jobs = [(i, str(c.path), snr if noise_paths else None, seed) for i, c in enumerate(clips)]
     init = (str(model_path), [str(p) for p in noise_paths])
+    _init(*init)  # this process's model also serves workers=1, and gives the label count
+    probs = np.zeros((len(clips), len(_model.labels)), dtype=np.float32)
     if workers <= 1:
-        _init(*init)
-        results = map(_predict, jobs)
+        results = list(map(_predict, jobs))
     else:
-        pool = Pool(workers, initializer=_init, initargs=init)
-        results = pool.imap_unordered(_predict, jobs, chunksize=8)
-    probs = np.zeros((len(clips), len(EmotionModel(model_path).labels)), dtype=np.float32)
+        with Pool(workers, initializer=_init, initargs=init) as pool:
+            results = list(pool.imap_unordered(_predict, jobs, chunksize=8))
     for i, p in results:
         probs[i] = p
-    if workers > 1:
-        pool.close()
     return probs
 
 

@@ -136,15 +136,25 @@ class _Windows:
         return self.batches.pop() if self.batches else None
 
 
-def calibration_windows(ckpt, manifests, split, n_clips) -> np.ndarray:
+def part_clips(labels, manifests, split, part) -> list:
+    """Clips of one split part whose label the model has."""
+    clips = [c for m in manifests for c in serdata.read_manifest(m) if c.label in labels]
+    return serdata.select(clips, serdata.load_split(split), part)
+
+
+def clip_windows(clips, ckpt) -> np.ndarray:
+    """Un-normalised model windows of every clip, cut exactly as the runtime cuts them."""
     s = FeatureSettings.from_dict(ckpt["features"])
-    clips = [c for m in manifests for c in serdata.read_manifest(m) if c.label in ckpt["labels"]]
-    train = serdata.select(clips, serdata.load_split(split), "train")
+    return np.concatenate([features.windows(features.utterance_features(serdata.load_audio(c.path), s), s)
+                           for c in clips])
+
+
+def calibration_windows(ckpt, manifests, split, n_clips) -> np.ndarray:
+    """Normalised windows of ``n_clips`` random training clips (never validation or test)."""
+    train = part_clips(ckpt["labels"], manifests, split, "train")
     rng = np.random.default_rng(0)
     chosen = [train[i] for i in rng.choice(len(train), min(n_clips, len(train)), replace=False)]
-    wins = np.concatenate([features.windows(features.utterance_features(serdata.load_audio(c.path), s), s)
-                           for c in chosen])
-    return features.normalise(wins, np.asarray(ckpt["mean"]), np.asarray(ckpt["std"]))
+    return features.normalise(clip_windows(chosen, ckpt), np.asarray(ckpt["mean"]), np.asarray(ckpt["std"]))
 
 
 def quantise(fp32: Path, out: Path, calib: np.ndarray) -> None:
@@ -184,26 +194,22 @@ def window_agreement(a: Path, b: Path, wins: np.ndarray) -> float:
     return float(np.mean(ma.window_logits(wins).argmax(1) == mb.window_logits(wins).argmax(1)))
 
 
-def test_windows(ckpt, manifests, split) -> np.ndarray:
-    s = FeatureSettings.from_dict(ckpt["features"])
-    clips = [c for m in manifests for c in serdata.read_manifest(m) if c.label in ckpt["labels"]]
-    test = serdata.select(clips, serdata.load_split(split), "test")
-    return np.concatenate([features.windows(features.utterance_features(serdata.load_audio(c.path), s), s)
-                           for c in test])
-
-
 def test_metrics(path: Path, manifests, split, noise, workers) -> dict:
+    """Whole test split, its Korean part (from the same predictions), and the split under noise."""
     import evaluate
+    import metrics
 
     clips = [c for m in manifests for c in serdata.read_manifest(m)]
     test = serdata.select(clips, serdata.load_split(split), "test")
     keep = ("n", "accuracy", "uar", "macro_f1", "per_class", "confusion", "per_corpus", "skipped")
     whole = evaluate.evaluate(path, test, workers=workers)
-    korean = [c for c in test if c.corpus == "emotiontts-ko"]
     out = {"test": {k: whole[k] for k in keep}}
+    labels = whole["labels"]
+    kept = [c for c in test if c.label in labels]  # the clips evaluate() predicted, in order
+    korean = [(labels.index(c.label), p) for c, p in zip(kept, whole["predictions"]) if c.corpus == "emotiontts-ko"]
     if korean:
-        r = evaluate.evaluate(path, korean, workers=workers)
-        out["test_korean"] = {k: r[k] for k in keep}
+        r = metrics.summary(metrics.confusion(*zip(*korean), len(labels)), labels)
+        out["test_korean"] = {**{k: r[k] for k in keep if k in r}, "skipped": 0}
     if noise:
         files = serdata.noise_files(noise)
         r = evaluate.evaluate(path, test, files, 10.0, workers=workers)
@@ -247,7 +253,7 @@ def main(argv=None) -> int:
             quantise(fp32, out, calibration_windows(ckpt, args.manifest, args.split, args.calibration_clips))
             add_metadata(out, ckpt)
         if (args.int8 or args.fp16) and args.manifest and not args.skip_metrics:
-            wins = test_windows(ckpt, args.manifest, args.split)
+            wins = clip_windows(part_clips(ckpt["labels"], args.manifest, args.split, "test"), ckpt)
             card["fp32_window_agreement_test"] = round(window_agreement(out, fp32, wins), 4)
             card["fp32_agreement_windows"] = int(len(wins))
     EmotionModel(out)  # the written file honours the runtime contract

@@ -111,28 +111,23 @@ def mfcc(signal: np.ndarray, s: FeatureSettings) -> np.ndarray:
     return cep.astype(np.float32)
 
 
-def active_span(c0: np.ndarray, active_db: float) -> slice:
+def active_span(c0: np.ndarray, active_db: float, nfilt: int = 40) -> slice:
     """Frames from the first to the last one within ``active_db`` of the loudest.
 
-    c0 of an orthonormal DCT is sqrt(nfilt) x mean log filterbank energy, so differences in
-    c0 are proportional to dB: scale once and compare.
+    c0 of an orthonormal DCT is sum(log E_i) / sqrt(nfilt), and 1 dB more in every band adds
+    ln(10)/10 to each log E_i: so c0 moves by sqrt(nfilt) * ln(10)/10 per dB.
     """
     if len(c0) == 0:
         return slice(0, 0)
-    level = c0 - c0.max()
-    loud = np.flatnonzero(level >= -active_db * _C0_PER_DB)
+    per_db = math.sqrt(nfilt) * math.log(10) / 10
+    loud = np.flatnonzero(c0 - c0.max() >= -active_db * per_db)
     return slice(int(loud[0]), int(loud[-1]) + 1)
-
-
-# c0 = sum(log E_i)/sqrt(nfilt); a 1 dB change in every band moves log E by ln(10)/10.
-# Kept for nfilt = 40; other filter counts change it by sqrt(nfilt/40), small for a threshold.
-_C0_PER_DB = math.log(10) / 10 * math.sqrt(40)
 
 
 def utterance_features(samples: np.ndarray, s: FeatureSettings) -> np.ndarray:
     """MFCCs of an utterance, silence trimmed and mean normalised: float32 ``(numcep, T)``."""
     cep = mfcc(samples, s)
-    cep = cep[active_span(cep[:, 0], s.active_db)]
+    cep = cep[active_span(cep[:, 0], s.active_db, s.nfilt)]
     if s.cmn and len(cep):
         cep = cep - cep.mean(axis=0, keepdims=True)
     return np.ascontiguousarray(cep.T)
