@@ -6,7 +6,10 @@
 
 Only the split's train and validation parts are read; test is left to tools/evaluate.py.
 The checkpoint is the epoch with the best validation score: the mean over corpora of each
-corpus's macro-F1 (so no single corpus dominates the choice). Writes ``model.pt``,
+corpus's macro-F1 (so no single corpus dominates the choice). Validation and the checkpoint use
+an exponential moving average of the weights (``--ema``): with a few thousand windows per epoch
+the raw weights' validation score swings by several points from epoch to epoch, and picking
+the luckiest swing is picking noise. Writes ``model.pt``,
 ``report.json`` and ``curve.png`` into ``--out``.
 """
 from __future__ import annotations
@@ -15,6 +18,8 @@ import argparse
 import json
 import math
 import os
+import shlex
+import sys
 import time
 from collections import Counter, defaultdict
 from multiprocessing import Pool
@@ -23,6 +28,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from torch import nn
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from torch.utils.data import DataLoader, Dataset, WeightedRandomSampler
 from tqdm import tqdm
 
@@ -52,8 +58,12 @@ def parse_args(argv=None):
     p.add_argument("--speed-prob", type=float, default=0.5, help="share of training clips speed-perturbed")
     p.add_argument("--speeds", type=float, nargs="+", default=[0.9, 0.95, 1.05, 1.1],
                    help="speed factors to pick from (changes tempo and pitch, as a different voice would)")
+    p.add_argument("--spec-augment", action=argparse.BooleanOptionalAction, default=True,
+                   help="SpecAugment-style time and coefficient masks on training windows")
     p.add_argument("--korean-weight", type=float, default=3.0,
                    help="sampling weight of Korean clips relative to others (few clips, the users' language)")
+    p.add_argument("--ema", type=float, default=0.995,
+                   help="decay of the weight moving average that is validated and saved (0: raw weights)")
     p.add_argument("--max-clips", type=int, default=0, help="use at most this many clips per part (smoke tests)")
     p.add_argument("--workers", type=int, default=min(4, os.cpu_count() or 1))
     p.add_argument("--threads", type=int, default=0, help="torch threads (0: default)")
@@ -102,7 +112,9 @@ class TrainWindows(Dataset):
             start = rng.integers(0, f.shape[1] - self.s.frames + 1)
             f = f[:, start : start + self.s.frames]
         win = features.normalise(features.windows(f, self.s), self.mean, self.std)[0]
-        return torch.from_numpy(spec_augment(win, rng)), self.labels[i]
+        if self.args.spec_augment:
+            win = spec_augment(win, rng)
+        return torch.from_numpy(win), self.labels[i]
 
 
 def speed_perturb(x, factor, rate):
@@ -218,6 +230,10 @@ def main(argv=None):
                         persistent_workers=args.workers > 0, drop_last=len(train) * args.crops > args.batch)
 
     model = ser_models.build(args.arch, len(labels)).to(args.device)
+    # use_buffers: BatchNorm statistics are averaged with the weights they belong to.
+    ema = (AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(args.ema), use_buffers=True)
+           if args.ema > 0 else None)
+    scored = ema.module if ema is not None else model
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
     steps = max(1, len(loader)) * args.epochs
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=args.lr, total_steps=steps, pct_start=0.15)
@@ -235,8 +251,10 @@ def main(argv=None):
             nn.utils.clip_grad_norm_(model.parameters(), 5.0)
             opt.step()
             sched.step()
+            if ema is not None:
+                ema.update_parameters(model)
             total, seen = total + loss.item() * len(y), seen + len(y)
-        pred = clip_predictions(model, val_wins, val_owner, mean, std, args.device, len(val))
+        pred = clip_predictions(scored, val_wins, val_owner, mean, std, args.device, len(val))
         per_corpus, score = corpus_scores(val, y_val, pred, labels)
         pooled = metrics.summary(metrics.confusion(y_val, pred, len(labels)), labels)
         history.append({"epoch": epoch, "train_loss": total / max(seen, 1), "val_score": score,
@@ -245,7 +263,7 @@ def main(argv=None):
         mark = ""
         if score > best:
             best, best_epoch, mark = score, epoch, " *"
-            torch.save({"arch": args.arch, "state_dict": model.state_dict(), "labels": labels,
+            torch.save({"arch": args.arch, "state_dict": scored.state_dict(), "labels": labels,
                         "mean": mean, "std": std, "features": settings.to_dict(), "epoch": epoch},
                        out / "model.pt")
         print(f"epoch {epoch:3d} loss {total / max(seen, 1):.4f} val score {score:.4f} "
@@ -258,11 +276,16 @@ def main(argv=None):
             "train_clips": len(train), "validation_clips": len(val), "noise_clips": len(noise),
             "train_speakers": sorted({c.speaker for c in train}),
             "validation_speakers": sorted({c.speaker for c in val}),
-            "args": vars(args), "seconds": round(time.time() - t_start, 1), "history": history,
+            "args": vars(args), "epochs_run": epoch, "seconds": round(time.time() - t_start, 1),
+            "machine": {"device": args.device, "cpus": os.cpu_count(), "torch_threads": torch.get_num_threads()},
+            "command": "python tools/train.py " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:])),
+            "history": history,
         }
         (out / "report.json").write_text(json.dumps(report, indent=1))
         plot_curve(history, out / "curve.png")
         if epoch - best_epoch >= args.patience:
+            report["stopped_by"] = f"early stop: no validation gain for {args.patience} epochs"
+            (out / "report.json").write_text(json.dumps(report, indent=1))
             print(f"early stop: no validation gain for {args.patience} epochs", flush=True)
             break
 
