@@ -6,10 +6,10 @@
 
 Only the split's train and validation parts are read; test is left to tools/evaluate.py.
 The checkpoint is the epoch with the best validation score: the mean over corpora of each
-corpus's macro-F1 (so no single corpus dominates the choice). Validation and the checkpoint use
-an exponential moving average of the weights (``--ema``): with a few thousand windows per epoch
-the raw weights' validation score swings by several points from epoch to epoch, and picking
-the luckiest swing is picking noise. Writes ``model.pt``,
+corpus's macro-F1 (so no single corpus dominates the choice). Each epoch validates both the
+raw weights and an exponential moving average of them (``--ema``) and keeps the better: with a
+few thousand windows per epoch the raw weights' score swings by several points from epoch to
+epoch, which the average smooths once training has settled (early on it lags behind). Writes ``model.pt``,
 ``report.json`` and ``curve.png`` into ``--out``.
 """
 from __future__ import annotations
@@ -63,7 +63,7 @@ def parse_args(argv=None):
     p.add_argument("--korean-weight", type=float, default=3.0,
                    help="sampling weight of Korean clips relative to others (few clips, the users' language)")
     p.add_argument("--ema", type=float, default=0.995,
-                   help="decay of the weight moving average that is validated and saved (0: raw weights)")
+                   help="decay of the weight moving average validated beside the raw weights (0: raw only)")
     p.add_argument("--max-clips", type=int, default=0, help="use at most this many clips per part (smoke tests)")
     p.add_argument("--workers", type=int, default=min(4, os.cpu_count() or 1))
     p.add_argument("--threads", type=int, default=0, help="torch threads (0: default)")
@@ -233,7 +233,6 @@ def main(argv=None):
     # use_buffers: BatchNorm statistics are averaged with the weights they belong to.
     ema = (AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(args.ema), use_buffers=True)
            if args.ema > 0 else None)
-    scored = ema.module if ema is not None else model
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
     steps = max(1, len(loader)) * args.epochs
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=args.lr, total_steps=steps, pct_start=0.15)
@@ -254,19 +253,26 @@ def main(argv=None):
             if ema is not None:
                 ema.update_parameters(model)
             total, seen = total + loss.item() * len(y), seen + len(y)
-        pred = clip_predictions(scored, val_wins, val_owner, mean, std, args.device, len(val))
-        per_corpus, score = corpus_scores(val, y_val, pred, labels)
-        pooled = metrics.summary(metrics.confusion(y_val, pred, len(labels)), labels)
+        # Both the raw weights and their moving average are validated; the better one counts.
+        candidates = {"raw": model, **({"ema": ema.module} if ema is not None else {})}
+        scores = {}
+        for name, m in candidates.items():
+            pred = clip_predictions(m, val_wins, val_owner, mean, std, args.device, len(val))
+            per_corpus, score = corpus_scores(val, y_val, pred, labels)
+            scores[name] = (score, per_corpus, metrics.summary(metrics.confusion(y_val, pred, len(labels)), labels))
+        chosen = max(scores, key=lambda k: scores[k][0])
+        score, per_corpus, pooled = scores[chosen]
         history.append({"epoch": epoch, "train_loss": total / max(seen, 1), "val_score": score,
                         "val_macro_f1": pooled["macro_f1"], "val_accuracy": pooled["accuracy"],
-                        "val_per_corpus": per_corpus})
+                        "val_per_corpus": per_corpus, "weights": chosen,
+                        **{f"val_score_{k}": v[0] for k, v in scores.items()}})
         mark = ""
         if score > best:
             best, best_epoch, mark = score, epoch, " *"
-            torch.save({"arch": args.arch, "state_dict": scored.state_dict(), "labels": labels,
-                        "mean": mean, "std": std, "features": settings.to_dict(), "epoch": epoch},
-                       out / "model.pt")
-        print(f"epoch {epoch:3d} loss {total / max(seen, 1):.4f} val score {score:.4f} "
+            torch.save({"arch": args.arch, "state_dict": candidates[chosen].state_dict(), "labels": labels,
+                        "mean": mean, "std": std, "features": settings.to_dict(), "epoch": epoch,
+                        "weights": chosen}, out / "model.pt")
+        print(f"epoch {epoch:3d} loss {total / max(seen, 1):.4f} val score {score:.4f} ({chosen}) "
               f"(pooled macro-F1 {pooled['macro_f1']:.4f}, acc {pooled['accuracy']:.4f}) "
               f"{json.dumps({k: round(v, 3) for k, v in per_corpus.items()})}{mark}", flush=True)
         # Written every epoch, so a run stopped early (time limit, Ctrl-C) still leaves its report.
