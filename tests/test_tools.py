@@ -68,10 +68,19 @@ def test_train_export_evaluate_smoke(shared_data, tiny, tmp_path):
     manifests = ["--manifest", shared_data / "ser/manifest.csv"]
     run = tmp_path / "run"
     r = _run("tools/train.py", *manifests, "--arch", "small", "--out", run, "--epochs", "2",
-             "--max-clips", "40", "--workers", "0", "--crops", "1", "--noise", shared_data / "noise")
+             "--max-clips", "40", "--workers", "0", "--crops", "1", "--noise", shared_data / "noise",
+             "--variants", "2", "--teacher", ROOT / "models/large.onnx", "--mixup", "0.2")
     assert r.returncode == 0, r.stderr[-2000:]
     report = json.loads((run / "report.json").read_text())
     assert report["train_clips"] == 40 and len(report["history"]) == 2
+    assert report["feature_copies"] == 2 and report["teacher"].endswith("large.onnx")
+    # Raw and averaged weights are both validated; the better one counts and is the one saved.
+    for h in report["history"]:
+        assert h["val_score"] == max(h["val_score_raw"], h["val_score_ema"])
+        assert h["val_score"] == h[f"val_score_{h['weights']}"]
+    best = report["history"][report["best_epoch"] - 1]
+    ckpt = __import__("torch").load(run / "model.pt", weights_only=False)
+    assert ckpt["epoch"] == report["best_epoch"] and ckpt["weights"] == best["weights"]
     assert (run / "curve.png").stat().st_size > 1000
     onnx_path = tmp_path / "smoke.onnx"
     r = _run("tools/export.py", "--checkpoint", run / "model.pt", "--out", onnx_path, "--int8",

@@ -11,6 +11,15 @@ raw weights and an exponential moving average of them (``--ema``) and keeps the 
 few thousand windows per epoch the raw weights' score swings by several points from epoch to
 epoch, which the average smooths once training has settled (early on it lags behind). Writes ``model.pt``,
 ``report.json`` and ``curve.png`` into ``--out``.
+
+Augmented features are computed once, before the first epoch: ``--variants`` copies of each
+training clip (the clean one and speed/noise-perturbed ones), from which every epoch draws
+random windows with SpecAugment masks. An epoch then costs only the model's own compute, so
+the small model trains in minutes per epoch on two CPU cores.
+
+``--teacher ONNX`` distils a trained model (an ensemble, usually) into this one: the target of
+each window mixes the smoothed label with the teacher's utterance distribution for the same
+augmented copy (``--teacher-weight``). ``--mixup`` blends pairs of windows and their targets.
 """
 from __future__ import annotations
 
@@ -62,6 +71,14 @@ def parse_args(argv=None):
                    help="SpecAugment-style time and coefficient masks on training windows")
     p.add_argument("--korean-weight", type=float, default=3.0,
                    help="sampling weight of Korean clips relative to others (few clips, the users' language)")
+    p.add_argument("--variants", type=int, default=8,
+                   help="feature copies per training clip computed before training: 1 clean + augmented")
+    p.add_argument("--teacher", help="ONNX model (tools/export.py) whose utterance probabilities are distilled")
+    p.add_argument("--teacher-weight", type=float, default=0.5,
+                   help="share of the teacher's distribution in each training target (with --teacher)")
+    p.add_argument("--mixup", type=float, default=0.0,
+                   help="Beta(a, a) mixup of window pairs and their targets (0: off)")
+    p.add_argument("--label-smoothing", type=float, default=0.1)
     p.add_argument("--ema", type=float, default=0.995,
                    help="decay of the weight moving average validated beside the raw weights (0: raw only)")
     p.add_argument("--max-clips", type=int, default=0, help="use at most this many clips per part (smoke tests)")
@@ -89,32 +106,84 @@ def load_audio_all(paths, workers):
         return pool.map(_load, [str(p) for p in paths], chunksize=16)
 
 
-class TrainWindows(Dataset):
-    """Random 128-frame windows of (optionally noisy) training clips, z-scored and masked."""
+# Read by the pool workers that build the feature copies (set before the pool forks).
+_AUG: dict = {}
 
-    def __init__(self, audio, labels, noise, args, settings, mean, std):
-        self.audio, self.labels, self.noise = audio, labels, noise
+
+def _clip_variants(job) -> list[np.ndarray]:
+    """Features of one clip: the clean copy, then copies with random speed and noise."""
+    i, seed = job
+    x, noise, args, s = _AUG["audio"][i], _AUG["noise"], _AUG["args"], _AUG["settings"]
+    rng = np.random.default_rng(seed)
+    out = [features.utterance_features(x, s)]
+    for _ in range(args.variants - 1):
+        y = x
+        if rng.random() < args.speed_prob:
+            y = speed_perturb(y, float(rng.choice(args.speeds)), s.sample_rate)
+        if noise and rng.random() < args.noise_prob:
+            y = serdata.mix_at_snr(y, noise[rng.integers(len(noise))], rng.uniform(*args.snr), rng)
+        out.append(features.utterance_features(y, s))
+    return out
+
+
+def feature_variants(audio, noise, args, settings) -> list[list[np.ndarray]]:
+    """``args.variants`` feature copies of every clip, computed once (the costly part of augmentation)."""
+    _AUG.update(audio=audio, noise=noise, args=args, settings=settings)
+    jobs = [(i, args.seed * 1_000_003 + i) for i in range(len(audio))]
+    if args.workers <= 1:
+        return [_clip_variants(j) for j in jobs]
+    with Pool(args.workers) as pool:
+        return pool.map(_clip_variants, jobs, chunksize=8)
+
+
+def teacher_probs(path, variants, settings, labels) -> list[np.ndarray]:
+    """The teacher's utterance distribution ``(copies, labels)`` for every copy of every clip."""
+    from emocap.emotion.model import EmotionModel
+
+    teacher = EmotionModel(path, threads=torch.get_num_threads())
+    if teacher.settings != settings or sorted(teacher.labels) != sorted(labels):
+        sys.exit(f"train: {path} has other features or labels than this run; cannot distil it")
+    order = [teacher.labels.index(l) for l in labels]
+    out = []
+    for copies in variants:
+        wins = [features.windows(f, settings) for f in copies]
+        probs = features.softmax(teacher.window_logits(np.concatenate(wins)))
+        bounds = np.cumsum([0] + [len(w) for w in wins])
+        out.append(np.stack([features.aggregate(probs[a:b])[order] for a, b in zip(bounds, bounds[1:])]))
+    return out
+
+
+def soft_targets(y: int, n_labels: int, smoothing: float, teacher=None, weight: float = 0.0) -> np.ndarray:
+    """Smoothed one-hot label, optionally mixed with teacher distributions (one row per copy)."""
+    t = np.full(n_labels, smoothing / n_labels, dtype=np.float32)
+    t[y] += 1.0 - smoothing
+    if teacher is None:
+        return t[None]
+    return ((1.0 - weight) * t[None] + weight * teacher).astype(np.float32)
+
+
+class TrainWindows(Dataset):
+    """A random 128-frame window of a random copy of each clip, z-scored and masked, with its target."""
+
+    def __init__(self, variants, targets, args, settings, mean, std):
+        self.variants, self.targets = variants, targets
         self.args, self.s, self.mean, self.std = args, settings, mean, std
 
     def __len__(self):
-        return len(self.audio)
+        return len(self.variants)
 
     def __getitem__(self, i):
         rng = np.random.default_rng()
-        x = self.audio[i]
-        if rng.random() < self.args.speed_prob:
-            x = speed_perturb(x, float(rng.choice(self.args.speeds)), self.s.sample_rate)
-        if self.noise and rng.random() < self.args.noise_prob:
-            noise = self.noise[rng.integers(len(self.noise))]
-            x = serdata.mix_at_snr(x, noise, rng.uniform(*self.args.snr), rng)
-        f = features.utterance_features(x, self.s)
+        v = int(rng.integers(len(self.variants[i])))
+        f = self.variants[i][v]
         if f.shape[1] > self.s.frames:
             start = rng.integers(0, f.shape[1] - self.s.frames + 1)
             f = f[:, start : start + self.s.frames]
         win = features.normalise(features.windows(f, self.s), self.mean, self.std)[0]
         if self.args.spec_augment:
             win = spec_augment(win, rng)
-        return torch.from_numpy(win), self.labels[i]
+        target = self.targets[i][min(v, len(self.targets[i]) - 1)]
+        return torch.from_numpy(win), torch.from_numpy(target)
 
 
 def speed_perturb(x, factor, rate):
@@ -220,14 +289,24 @@ def main(argv=None):
     y_val = [labels.index(c.label) for c in val]
     val_wins, val_owner = validation_windows(val_audio, settings)
 
+    t_feat = time.time()
+    variants = feature_variants(train_audio, noise, args, settings)
+    teacher = teacher_probs(args.teacher, variants, settings, labels) if args.teacher else None
+    targets = [soft_targets(y, len(labels), args.label_smoothing, teacher[i] if teacher else None,
+                            args.teacher_weight) for i, y in enumerate(y_train)]
+    seconds_features = round(time.time() - t_feat, 1)
+    print(f"{args.variants} feature copies per clip{' and teacher targets' if teacher else ''} "
+          f"in {seconds_features} s", flush=True)
+
     # Balance labels (CREMA-D has no surprise) and give the few Korean clips more weight.
     counts = Counter(y_train)
     weights = [(args.korean_weight if c.corpus == "emotiontts-ko" else 1.0) / counts[y]
                for c, y in zip(train, y_train)]
     sampler = WeightedRandomSampler(weights, num_samples=len(train) * args.crops, replacement=True)
-    ds = TrainWindows(train_audio, y_train, noise, args, settings, mean, std)
-    loader = DataLoader(ds, batch_size=args.batch, sampler=sampler, num_workers=args.workers,
-                        persistent_workers=args.workers > 0, drop_last=len(train) * args.crops > args.batch)
+    ds = TrainWindows(variants, targets, args, settings, mean, std)
+    # Windows are cut from memory: cheaper in this process than shipped from worker processes.
+    loader = DataLoader(ds, batch_size=args.batch, sampler=sampler, num_workers=0,
+                        drop_last=len(train) * args.crops > args.batch)
 
     model = ser_models.build(args.arch, len(labels)).to(args.device)
     # use_buffers: BatchNorm statistics are averaged with the weights they belong to.
@@ -236,15 +315,20 @@ def main(argv=None):
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
     steps = max(1, len(loader)) * args.epochs
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=args.lr, total_steps=steps, pct_start=0.15)
-    loss_fn = nn.CrossEntropyLoss(label_smoothing=0.1)
+    mix_rng = np.random.default_rng(args.seed + 1)
 
     best, best_epoch, history = -1.0, 0, []
     for epoch in range(1, args.epochs + 1):
         model.train()
         total, seen = 0.0, 0
-        for x, y in tqdm(loader, desc=f"epoch {epoch}/{args.epochs}", leave=False, mininterval=2):
-            x, y = x.to(args.device), y.to(args.device)
-            loss = loss_fn(model(x), y)
+        for x, t in tqdm(loader, desc=f"epoch {epoch}/{args.epochs}", leave=False, mininterval=2):
+            x, t = x.to(args.device), t.to(args.device)
+            if args.mixup > 0:
+                lam = float(mix_rng.beta(args.mixup, args.mixup))
+                perm = torch.randperm(len(x), device=x.device)
+                x, t = lam * x + (1 - lam) * x[perm], lam * t + (1 - lam) * t[perm]
+            # Cross-entropy against soft targets (smoothed label, teacher, mixup).
+            loss = -(t * torch.log_softmax(model(x), dim=1)).sum(dim=1).mean()
             opt.zero_grad()
             loss.backward()
             nn.utils.clip_grad_norm_(model.parameters(), 5.0)
@@ -252,7 +336,7 @@ def main(argv=None):
             sched.step()
             if ema is not None:
                 ema.update_parameters(model)
-            total, seen = total + loss.item() * len(y), seen + len(y)
+            total, seen = total + loss.item() * len(x), seen + len(x)
         # Both the raw weights and their moving average are validated; the better one counts.
         candidates = {"raw": model, **({"ema": ema.module} if ema is not None else {})}
         scores = {}
@@ -280,6 +364,7 @@ def main(argv=None):
             "arch": args.arch, "params": sum(p.numel() for p in model.parameters()),
             "best_epoch": best_epoch, "best_val_score": best, "selection": "mean per-corpus macro-F1 on validation",
             "train_clips": len(train), "validation_clips": len(val), "noise_clips": len(noise),
+            "feature_copies": args.variants, "seconds_features": seconds_features, "teacher": args.teacher,
             "train_speakers": sorted({c.speaker for c in train}),
             "validation_speakers": sorted({c.speaker for c in val}),
             "args": vars(args), "epochs_run": epoch, "seconds": round(time.time() - t_start, 1),
