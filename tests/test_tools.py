@@ -91,3 +91,42 @@ def test_train_export_evaluate_smoke(shared_data, tiny, tmp_path):
     r = _run("tools/evaluate.py", "--manifest", tiny, "--model", onnx_path, "--json")
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["n"] == 14
+
+
+def test_ensemble_averages_member_probabilities(shared_data, tmp_path):
+    import numpy as np
+    import onnx
+
+    from emocap import features
+    from emocap.emotion.model import EmotionModel
+
+    small, large = ROOT / "models/small.onnx", ROOT / "models/large.onnx"
+    out = tmp_path / "ens.onnx"
+    r = _run("tools/ensemble.py", "--member", small, "--member", large, "--out", out, "--skip-metrics")
+    assert r.returncode == 0, r.stderr[-2000:]
+    ens, a, b = EmotionModel(out), EmotionModel(small), EmotionModel(large)
+    x = _clip_windows(shared_data)
+    expected = (features.softmax(a.window_logits(x)) + features.softmax(b.window_logits(x))) / 2
+    np.testing.assert_allclose(features.softmax(ens.window_logits(x)), expected, atol=1e-5)
+    card = json.loads(out.with_suffix(".json").read_text())
+    assert card["labels"] == ens.labels and [m["bytes"] for m in card["members"]] == [
+        small.stat().st_size, large.stat().st_size]
+    assert card["arch"].startswith("ensemble(") and card["bytes"] == out.stat().st_size
+    # A member with another label order cannot be averaged column by column: refused, one line.
+    m = onnx.load(str(small))
+    props = {p.key: p for p in m.metadata_props}
+    props["labels"].value = json.dumps(json.loads(props["labels"].value)[::-1])
+    onnx.save(m, str(tmp_path / "swapped.onnx"))
+    r = _run("tools/ensemble.py", "--member", small, "--member", tmp_path / "swapped.onnx",
+             "--out", tmp_path / "bad.onnx", "--skip-metrics")
+    assert r.returncode == 1 and "member 1 differs" in r.stderr and "Traceback" not in r.stderr
+
+
+def _clip_windows(shared_data):
+    """Model windows of one real clip."""
+    import serdata
+    from emocap import features
+
+    clip = serdata.read_manifest(shared_data / "ser/manifest.csv")[0]
+    s = features.FeatureSettings()
+    return features.windows(features.utterance_features(serdata.load_audio(clip.path), s), s)

@@ -232,6 +232,43 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def file_card(out: Path, description: str) -> dict:
+    return {"name": out.stem, "file": out.name, "bytes": out.stat().st_size, "sha256": sha256(out),
+            "description": description}
+
+
+def contract_card(labels, mean, std, settings: FeatureSettings, manifests, split_path) -> dict:
+    """The card's copy of the model contract (I/O, labels, statistics, features) and its data."""
+    split = serdata.load_split(split_path)
+    return {
+        "input": {"name": INPUT, "shape": ["batch", 1, settings.numcep, settings.frames], "dtype": "float32",
+                  "normalisation": "z-score per coefficient after utterance mean normalisation"},
+        "output": {"name": OUTPUT, "shape": ["batch", len(labels)], "dtype": "float32"},
+        "labels": list(labels),
+        "norm_mean": [round(float(v), 6) for v in mean],
+        "norm_std": [round(float(v), 6) for v in std],
+        "features": settings.to_dict(),
+        "aggregation": "mean of window softmax over an utterance's windows (emocap.features.aggregate)",
+        "data": {"manifests": manifests, "split_file": str(Path(split_path).name),
+                 "train_speakers": split["train"]["speakers"],
+                 "validation_speakers": split["validation"]["speakers"],
+                 "test_speakers": split["test"]["speakers"]},
+    }
+
+
+def write_card(card: dict, out: Path, args, tool: str, argv) -> None:
+    """Test metrics (unless skipped), date and command; the card goes beside the model as .json."""
+    if args.manifest and not args.skip_metrics:
+        card["metrics"] = test_metrics(out, args.manifest, args.split, args.noise, args.workers)
+    card["date"] = datetime.date.today().isoformat()
+    card["command"] = f"python {tool} " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:]))
+    out.with_suffix(".json").write_text(json.dumps(card, indent=1, ensure_ascii=False) + "\n")
+    print(f"wrote {out} ({card['bytes']} bytes) and {out.with_suffix('.json')}")
+    if "metrics" in card:
+        t = card["metrics"]["test"]
+        print(f"test: macro-F1 {t['macro_f1']:.4f} accuracy {t['accuracy']:.4f} UAR {t['uar']:.4f}")
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
     model, ckpt = load_model(args.checkpoint)
@@ -258,44 +295,20 @@ def main(argv=None) -> int:
             card["fp32_agreement_windows"] = int(len(wins))
     EmotionModel(out)  # the written file honours the runtime contract
 
-    split = serdata.load_split(args.split)
     card = {
-        "name": out.stem,
-        "file": out.name,
-        "bytes": out.stat().st_size,
-        "sha256": sha256(out),
-        "description": args.description,
+        **file_card(out, args.description),
         "arch": ckpt["arch"],
         "params": int(sum(p.numel() for p in model.parameters())),
         "precision": ("int8 (static QDQ, per-channel weights)" if args.int8
                       else "float16 weights, float32 compute" if args.fp16 else "float32"),
         "ops": op_summary(out),
-        "input": {"name": INPUT, "shape": ["batch", 1, settings.numcep, settings.frames], "dtype": "float32",
-                  "normalisation": "z-score per coefficient after utterance mean normalisation"},
-        "output": {"name": OUTPUT, "shape": ["batch", len(ckpt["labels"])], "dtype": "float32"},
-        "labels": ckpt["labels"],
-        "norm_mean": [round(float(v), 6) for v in ckpt["mean"]],
-        "norm_std": [round(float(v), 6) for v in ckpt["std"]],
-        "features": ckpt["features"],
-        "aggregation": "mean of window softmax over an utterance's windows (emocap.features.aggregate)",
-        "data": {"manifests": args.manifest, "split_file": str(Path(args.split).name),
-                 "train_speakers": split["train"]["speakers"],
-                 "validation_speakers": split["validation"]["speakers"],
-                 "test_speakers": split["test"]["speakers"]},
+        **contract_card(ckpt["labels"], ckpt["mean"], ckpt["std"], settings, args.manifest, args.split),
         "checkpoint_epoch": ckpt.get("epoch"),
         "checkpoints": args.checkpoint,
         **card,
     }
-    if args.manifest and not args.skip_metrics:
-        card["metrics"] = test_metrics(out, args.manifest, args.split, args.noise, args.workers)
     card["training"] = training_summary(args.checkpoint)
-    card["date"] = datetime.date.today().isoformat()
-    card["command"] = "python tools/export.py " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:]))
-    out.with_suffix(".json").write_text(json.dumps(card, indent=1, ensure_ascii=False) + "\n")
-    print(f"wrote {out} ({card['bytes']} bytes) and {out.with_suffix('.json')}")
-    if "metrics" in card:
-        t = card["metrics"]["test"]
-        print(f"test: macro-F1 {t['macro_f1']:.4f} accuracy {t['accuracy']:.4f} UAR {t['uar']:.4f}")
+    write_card(card, out, args, "tools/export.py", argv)
     return 0
 
 
