@@ -6,10 +6,14 @@
   element-wise pooling ops, so static INT8 quantisation covers every weight (onnxruntime
   cannot quantise a GRU).
 - ``large``: the same front, wider, with a BiGRU and attentive statistics pooling; float.
+- ``small_mel``: ``small`` behind a fixed inverse DCT that turns the z-scored MFCCs back into
+  log-mel energies (MFCCs with as many coefficients as filters lose nothing), so the 2-D
+  convolutions slide along a frequency axis rather than along cepstral coefficients.
 """
 from __future__ import annotations
 
 import torch
+from scipy.fft import idct
 from torch import nn
 
 
@@ -87,6 +91,47 @@ class CNN2d(nn.Module):
         return self.head(self.pool(self.temporal(self.front(x))))
 
 
+class LogMel(nn.Module):
+    """Z-scored MFCCs ``(B, 1, C, T)`` -> per-band normalised log-mel energies ``(B, 1, C, T)``.
+
+    A frozen Conv2d holds the inverse orthonormal DCT with the z-score undone (set from the
+    training statistics by ``set_input_stats``); a BatchNorm then normalises each band. Both are
+    a Conv in ONNX, so INT8 quantisation covers them.
+    """
+
+    def __init__(self, n_mfcc: int = 40):
+        super().__init__()
+        self.idct = nn.Conv2d(1, n_mfcc, (n_mfcc, 1))
+        self.idct.requires_grad_(False)
+        self.norm = nn.BatchNorm2d(n_mfcc)
+        self.set_input_stats(torch.zeros(n_mfcc), torch.ones(n_mfcc))
+
+    @torch.no_grad()
+    def set_input_stats(self, mean, std) -> None:
+        mean, std = torch.as_tensor(mean, dtype=torch.float32), torch.as_tensor(std, dtype=torch.float32)
+        inv = torch.from_numpy(idct(torch.eye(len(std)).numpy(), type=2, norm="ortho", axis=0)).float()
+        self.idct.weight.copy_((inv * std[None, :])[:, None, :, None])  # band <- sum_c inv[band, c] * std_c * z_c
+        self.idct.bias.copy_(inv @ mean)
+
+    def forward(self, x):
+        return self.norm(self.idct(x)).transpose(1, 2)    # (B, bands, 1, T) -> (B, 1, bands, T)
+
+
+class MelCNN2d(nn.Module):
+    """``CNN2d`` on log-mel energies recovered from the MFCC input."""
+
+    def __init__(self, n_labels: int = 7, **kw):
+        super().__init__()
+        self.logmel = LogMel()
+        self.cnn = CNN2d(n_labels=n_labels, **kw)
+
+    def set_input_stats(self, mean, std) -> None:
+        self.logmel.set_input_stats(mean, std)
+
+    def forward(self, x):
+        return self.cnn(self.logmel(x))
+
+
 class AttentiveStatsPool(nn.Module):
     """Attention-weighted mean and standard deviation over time (frames that carry emotion count more)."""
 
@@ -135,6 +180,7 @@ ARCHS = {
     "crnn": lambda n: CRNN(n),
     "small": lambda n: CNN2d(temporal=320, n_labels=n),
     "large": lambda n: CRNNPlus(hidden=160, n_labels=n),
+    "small_mel": lambda n: MelCNN2d(temporal=320, n_labels=n),
 }
 
 

@@ -308,7 +308,10 @@ def main(argv=None):
     loader = DataLoader(ds, batch_size=args.batch, sampler=sampler, num_workers=0,
                         drop_last=len(train) * args.crops > args.batch)
 
-    model = ser_models.build(args.arch, len(labels)).to(args.device)
+    model = ser_models.build(args.arch, len(labels))
+    if hasattr(model, "set_input_stats"):  # a model that undoes the z-score inside (small_mel)
+        model.set_input_stats(mean, std)
+    model = model.to(args.device)
     # use_buffers: BatchNorm statistics are averaged with the weights they belong to.
     ema = (AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(args.ema), use_buffers=True)
            if args.ema > 0 else None)
