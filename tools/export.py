@@ -33,6 +33,8 @@ from emocap.emotion.model import INPUT, META_FEATURES, META_LABELS, META_MEAN, M
 from emocap.features import FeatureSettings
 
 OPSET = 17
+# Weightless ops of a statistics-pooling block, kept float by quantise().
+POOLING_OPS = ("ReduceMean", "Mul", "Sub", "Clip", "Sqrt", "Concat")
 
 
 def parse_args(argv=None):
@@ -158,17 +160,24 @@ def calibration_windows(ckpt, manifests, split, n_clips) -> np.ndarray:
 
 
 def quantise(fp32: Path, out: Path, calib: np.ndarray) -> None:
+    """Static QDQ: INT8 per-channel weights, UINT8 activations with min/max calibrated ranges.
+
+    The statistics pooling (mean, E[h^2] - mean^2, sqrt) stays float: it holds no weights, and
+    in 8 bits the subtraction cancels badly. Min/max ranges kept more windows' labels than
+    percentile or entropy calibration on validation windows (98.3 % against 97.8-98.2 %).
+    """
     from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
     with tempfile.TemporaryDirectory() as tmp:
         pre = Path(tmp) / "pre.onnx"
         quant_pre_process(str(fp32), str(pre), skip_symbolic_shape=True)
+        pooling = [n.name for n in onnx.load(str(pre)).graph.node
+                   if "/pool/" in n.name and n.op_type in POOLING_OPS]
         quantize_static(
             str(pre), str(out), _Windows(calib), quant_format=QuantFormat.QDQ, per_channel=True,
             activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
-            calibrate_method=CalibrationMethod.Percentile,
-            extra_options={"CalibPercentile": 99.99},
+            calibrate_method=CalibrationMethod.MinMax, nodes_to_exclude=pooling,
         )
 
 
