@@ -237,7 +237,8 @@ def training_summary(checkpoints: list[str]) -> list[dict]:
     for c in checkpoints:
         rep = Path(c).with_name("report.json")
         r = json.loads(rep.read_text()) if rep.is_file() else {}
-        keep = ("arch", "best_epoch", "best_val_score", "selection", "epochs_run", "stopped_by", "command", "seconds", "machine")
+        keep = ("arch", "best_epoch", "best_val_score", "selection", "epochs_run", "stopped_by", "command", "seconds",
+                "machine", "teacher", "teacher_sha256")
         out.append({"checkpoint": c, **{k: r[k] for k in keep if k in r}})
     return out
 

@@ -24,6 +24,7 @@ augmented copy (``--teacher-weight``). ``--mixup`` blends pairs of windows and t
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import math
 import os
@@ -292,6 +293,8 @@ def main(argv=None):
     t_feat = time.time()
     variants = feature_variants(train_audio, noise, args, settings)
     teacher = teacher_probs(args.teacher, variants, settings, labels) if args.teacher else None
+    # The teacher's path may later hold another model: its hash says which one taught.
+    teacher_sha = hashlib.sha256(Path(args.teacher).read_bytes()).hexdigest() if args.teacher else None
     targets = [soft_targets(y, len(labels), args.label_smoothing, teacher[i] if teacher else None,
                             args.teacher_weight) for i, y in enumerate(y_train)]
     seconds_features = round(time.time() - t_feat, 1)
@@ -368,6 +371,7 @@ def main(argv=None):
             "best_epoch": best_epoch, "best_val_score": best, "selection": "mean per-corpus macro-F1 on validation",
             "train_clips": len(train), "validation_clips": len(val), "noise_clips": len(noise),
             "feature_copies": args.variants, "seconds_features": seconds_features, "teacher": args.teacher,
+            "teacher_sha256": teacher_sha,
             "train_speakers": sorted({c.speaker for c in train}),
             "validation_speakers": sorted({c.speaker for c in val}),
             "args": vars(args), "epochs_run": epoch, "seconds": round(time.time() - t_start, 1),
