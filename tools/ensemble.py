@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Join exported ONNX models into one ensemble model (mean of their probabilities), with a card.
 
-    python tools/ensemble.py --member runs/teacher.onnx --member models/small.onnx \
+    python tools/ensemble.py --member runs/teacher/teacher.onnx --member models/small.onnx \
         --out models/large.onnx --manifest ../shared/data/ser/manifest.csv ...
 
 Members keep their own precision (an INT8 model stays INT8, float16 weights stay float16), so

@@ -95,8 +95,9 @@ class LogMel(nn.Module):
     """Z-scored MFCCs ``(B, 1, C, T)`` -> per-band normalised log-mel energies ``(B, 1, C, T)``.
 
     A frozen Conv2d holds the inverse orthonormal DCT with the z-score undone (set from the
-    training statistics by ``set_input_stats``); a BatchNorm then normalises each band. Both are
-    a Conv in ONNX, so INT8 quantisation covers them.
+    training statistics by ``set_input_stats``); a BatchNorm then normalises each band, and
+    folds into that Conv in ONNX. tools/export.py keeps this one Conv float in the INT8 model
+    (its 8-bit input loses too much; the Conv holds no learned weights).
     """
 
     def __init__(self, n_mfcc: int = 40):

@@ -183,8 +183,7 @@ class TrainWindows(Dataset):
         win = features.normalise(features.windows(f, self.s), self.mean, self.std)[0]
         if self.args.spec_augment:
             win = spec_augment(win, rng)
-        target = self.targets[i][min(v, len(self.targets[i]) - 1)]
-        return torch.from_numpy(win), torch.from_numpy(target)
+        return torch.from_numpy(win), torch.tensor(self.targets[i][v])
 
 
 def speed_perturb(x, factor, rate):
@@ -295,8 +294,10 @@ def main(argv=None):
     teacher = teacher_probs(args.teacher, variants, settings, labels) if args.teacher else None
     # The teacher's path may later hold another model: its hash says which one taught.
     teacher_sha = hashlib.sha256(Path(args.teacher).read_bytes()).hexdigest() if args.teacher else None
-    targets = [soft_targets(y, len(labels), args.label_smoothing, teacher[i] if teacher else None,
-                            args.teacher_weight) for i, y in enumerate(y_train)]
+    # One target row per feature copy (the teacher saw each copy; without it the rows are equal).
+    targets = [np.broadcast_to(soft_targets(y, len(labels), args.label_smoothing, teacher[i] if teacher else None,
+                                            args.teacher_weight), (len(variants[i]), len(labels)))
+               for i, y in enumerate(y_train)]
     seconds_features = round(time.time() - t_feat, 1)
     print(f"{args.variants} feature copies per clip{' and teacher targets' if teacher else ''} "
           f"in {seconds_features} s", flush=True)
