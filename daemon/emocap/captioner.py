@@ -57,6 +57,9 @@ class Captioner:
         self._origin_s = 0.0
         self.error: Exception | None = None
         self.finished = threading.Event()
+        self._deadline: float | None = None
+        self.dropped_at_stop = 0
+        """Samples queued but dropped uncaptioned because the stop's drain deadline had passed."""
 
     def start(self) -> None:
         # A recogniser may have been used before: times here count from this start.
@@ -78,8 +81,14 @@ class Captioner:
         """Items waiting for the worker (about chunk_ms of audio each)."""
         return self._queue.qsize()
 
+    def drain_until(self, deadline: float) -> None:
+        """Stopping: audio still queued at ``deadline`` (time.monotonic()) is dropped and
+        counted, not recognised; stream ends still flush, so the utterance in progress is
+        finished from what was recognised."""
+        self._deadline = deadline
+
     def close(self) -> None:
-        """Process everything queued, then end the thread."""
+        """Process everything queued (within the drain deadline, if set), then end the thread."""
         self.put(None)
         self._thread.join()
 
@@ -87,6 +96,9 @@ class Captioner:
         try:
             while (item := self._queue.get()) is not None:
                 if isinstance(item, AudioChunk):
+                    if self._deadline is not None and time.monotonic() > self._deadline:
+                        self.dropped_at_stop += len(item.samples)
+                        continue
                     self._feed(item.samples)
                 else:
                     self._finish()

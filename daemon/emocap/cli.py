@@ -15,6 +15,7 @@ import importlib
 import logging
 import os
 import sys
+from typing import NoReturn
 
 from emocap import __version__
 from emocap.errors import EmocapError
@@ -64,5 +65,21 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
+def entry() -> NoReturn:
+    """The process entry (console script, ``python -m``): ``main``, then exit at once.
+
+    Everything of ours is closed when ``main`` returns; what is left is the interpreter
+    freeing the Vosk model's graph, a second or more on a Pi, which would count against
+    systemd's TimeoutStopSec. Calling ``main`` in-process (tests) exits nothing."""
+    rc = main()
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (BrokenPipeError, ValueError):  # the reader went away, or the stream was closed
+            pass
+    os._exit(rc)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

@@ -43,6 +43,10 @@ class AudioConfig:
     queue_s: float = _f(10.0, lo=0.2, hi=600.0)
     """Audio read from the ring but not yet recognised, seconds: absorbs a slow decode or
     emotion run; when it is full the loop waits and the ring buffer fills next."""
+    stop_drain_s: float = _f(3.0, lo=0.0, hi=60.0)
+    """At stop, audio already captured is still captioned for at most this long, seconds; the
+    rest is dropped (and counted) and the utterance in progress is finished. Keeps the exit
+    well within the unit's TimeoutStopSec on a slow CPU."""
     reopen_s: float = _f(2.0, lo=0.1, hi=300.0)
     """Wait before reopening a lost microphone, seconds."""
     demo_file: str = _f("demo/demo_ko.flac", path=True)

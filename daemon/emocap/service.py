@@ -16,6 +16,12 @@ end of each, so no utterance straddles two files, while its clock runs on.
 Lifecycle: CREATED -> STARTING -> RUNNING -> STOPPING -> STOPPED. ``stop()`` only asks
 (it is what SIGTERM and SIGINT call); the one teardown path runs in ``run()``: stop
 capture, flush and drain the captioner, stop background workers, close the sinks.
+
+Stopping is bounded: audio captured before the stop is still captioned for at most
+``[audio] stop_drain_s`` after it (a slow CPU may hold a full queue of it); what remains is
+dropped, counted and logged once, and the utterance in progress is finished from what was
+recognised. A microphone lost mid-utterance flushes the recogniser, so that utterance is
+captioned at once rather than merged with the first one after the device returns.
 """
 from __future__ import annotations
 
@@ -23,6 +29,7 @@ import enum
 import logging
 import signal
 import threading
+import time
 from typing import Iterable, Protocol
 
 from emocap import asr
@@ -69,6 +76,7 @@ class Service:
         self._sources, self._sinks = list(sources), sinks
         self._workers: list[Worker] = []
         self._stop = threading.Event()
+        self._stop_at: float | None = None
         self._notify = Notifier()
 
     @classmethod
@@ -86,6 +94,8 @@ class Service:
 
     def stop(self) -> None:
         """Ask the service to stop; safe from signal handlers and any thread."""
+        if self._stop_at is None:
+            self._stop_at = time.monotonic()
         self._stop.set()
 
     def install_signal_handlers(self) -> None:
@@ -117,22 +127,42 @@ class Service:
         """Move one source's audio to the captioner; False when the pipeline must stop."""
         source.start(self.ring)
         try:
-            while not self._stop.is_set():
-                ended = self.ring.closed  # read before the ring: a close after this sees the last block
-                block = self.ring.read(self.chunk, timeout=0.25)
-                self._gauges()
-                if len(block):
-                    if not self.captioner.put(AudioChunk(block)):
-                        return False
-                    self._notify.alive()
-                elif ended:
-                    break
-                elif source.waiting:
-                    self._notify.alive()  # the loop is healthy; the device is being reopened
+            if not self._move(source):
+                return False
         finally:
             source.stop()
+            if self._stop.is_set():
+                self.captioner.drain_until(self._stop_at + self.cfg.audio.stop_drain_s)
+                self._queue_rest()
             self.ring.reopen()
         return self.captioner.put(StreamEnd(source.name))
+
+    def _move(self, source: Source) -> bool:
+        """Ring -> captioner until the source ends or stop(); False when the captioner died."""
+        flushed = False  # the recogniser was flushed for a device that went away
+        while not self._stop.is_set():
+            ended = self.ring.closed  # read before the ring: a close after this sees the last block
+            block = self.ring.read(self.chunk, timeout=0.25)
+            self._gauges()
+            if len(block):
+                if not self.captioner.put(AudioChunk(block)):
+                    return False
+                self._notify.alive()
+                flushed = False
+            elif ended:
+                break
+            elif source.waiting:
+                self._notify.alive()  # the loop is healthy; the device is being reopened
+                if not flushed and not self.captioner.put(StreamEnd(source.name)):
+                    return False
+                flushed = True
+        return True
+
+    def _queue_rest(self) -> None:
+        """Stopping: what the source captured but the loop had not read yet joins the queue."""
+        rest = self.ring.read(self.ring.available(), timeout=0)
+        if len(rest):
+            self.captioner.put(AudioChunk(rest))
 
     def _gauges(self) -> None:
         self.meter.gauge("ring_fill", self.ring.fill())
@@ -144,6 +174,9 @@ class Service:
         self.state = State.STOPPING
         self._notify.stopping()
         self.captioner.close()  # drains what is queued: the last utterance still gets its caption
+        if self.captioner.dropped_at_stop:
+            log.warning("stopping: %.1f s of queued audio dropped uncaptioned (beyond [audio] stop_drain_s = %g s)",
+                        self.captioner.dropped_at_stop / self.cfg.audio.sample_rate, self.cfg.audio.stop_drain_s)
         for w in reversed(self._workers):
             w.stop()
         for sink in self._sinks:
