@@ -65,7 +65,14 @@ class Recognizer:
         if self._model is None:
             reason = kaldi.first_error() or "Failed to create a model"
             raise ModelError(f"{path}: Vosk could not load the model ({reason}); {_FIX}")
-        self._rec = vosk.KaldiRecognizer(self._model, sample_rate)
+        with captured_stderr() as kaldi:  # the graph loads here: a damaged one fails only now
+            try:
+                self._rec = vosk.KaldiRecognizer(self._model, sample_rate)
+            except Exception:  # vosk: a bare Exception("Failed to create a recognizer")
+                self._rec = None
+        if self._rec is None:
+            reason = kaldi.first_error() or "Failed to create a recognizer"
+            raise ModelError(f"{path}: Vosk could not load the model's graph ({reason}); {_FIX}")
         self._rec.SetWords(True)  # word times give each final its span
         self._partial = ""
         self.samples = 0

@@ -13,6 +13,7 @@ import numpy as np
 import onnxruntime as ort
 
 from emocap import features
+from emocap.emotion.integrity import check_against_card
 from emocap.errors import ModelError
 from emocap.features import FeatureSettings
 
@@ -47,6 +48,7 @@ class EmotionModel:
         self.path = Path(path)
         if not self.path.is_file():
             raise ModelError(f"{self.path}: no such model file; build it with tools/export.py")
+        check_against_card(self.path)
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = threads
         opts.inter_op_num_threads = 1
