@@ -8,6 +8,7 @@ import threading
 import time
 from dataclasses import replace
 
+import psutil
 import pytest
 
 from conftest import poll_until as wait_for
@@ -17,14 +18,14 @@ from emocap import config
 from emocap.audio.io import load_audio
 from emocap.emotion.engine import EmotionEngine
 from emocap.meter import Meter
-from emocap.monitor import CpuIdle, Monitor
+from emocap.monitor import Monitor, idle_share
 from emocap.perf import PerfLog
 
 
 def baseline_idle() -> float:
-    idle = CpuIdle()
+    before = psutil.cpu_times()
     time.sleep(1.0)
-    return idle()
+    return idle_share(before, psutil.cpu_times())
 
 
 def test_hog_steps_mode_down_to_small_and_back_up(tmp_path, shared_data):
@@ -34,9 +35,8 @@ def test_hog_steps_mode_down_to_small_and_back_up(tmp_path, shared_data):
     if before < 0.3:
         pytest.skip(f"the machine is already busy (idle share {before:.2f}); no headroom to recover to")
     cfg = config.load()
-    # CPU drives this one: the latency guard is set out of the way (tests/test_mode.py covers it).
-    mode_cfg = replace(cfg.mode, initial="large", cpu_window_s=0.5, dwell_s=1.0, latency_down_ms=1000.0,
-                       latency_up_ms=1000.0,
+    # CPU drives this one: the deadline is set out of the way (tests/test_mode.py covers it).
+    mode_cfg = replace(cfg.mode, initial="large", cpu_window_s=0.5, dwell_s=1.0, deadline_ms=10000.0,
                        idle_down=round(before / 4, 3), idle_up=round(before / 2, 3))
     perf_cfg = replace(cfg.perf, interval_s=0.5, log_path=str(tmp_path / "perf.jsonl"), journald=False)
     meter = Meter()
@@ -52,7 +52,7 @@ def test_hog_steps_mode_down_to_small_and_back_up(tmp_path, shared_data):
             i = (i + 8000) % max(len(speech) - 20720, 1)
 
     feeder = threading.Thread(target=replay)
-    mon = Monitor(mode_cfg, perf_cfg, meter, engine, PerfLog(perf_cfg, journal=None, stream=sys.stderr))
+    mon = Monitor.for_service(mode_cfg, perf_cfg, meter, engine, PerfLog(perf_cfg, journal=None, stream=sys.stderr))
     mon.start()
     feeder.start()
     proc = None

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, get_type_hints
 
+from emocap.emotion.mode import MODES
 from emocap.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -82,22 +83,24 @@ class EmotionConfig:
 
 @dataclass(frozen=True)
 class ModeConfig:
-    initial: str = _f("cascade", choices=("small", "cascade", "large"))
+    initial: str = _f("cascade", choices=MODES)
     """Mode at start-up."""
     dynamic: bool = _f(True)
-    """Switch modes by measured CPU headroom; false keeps `initial`."""
+    """Switch modes by measured CPU headroom and emotion latency; false keeps `initial`."""
     cpu_window_s: float = _f(5.0, lo=0.5, hi=120.0)
     """Window over which the CPU idle share is measured, seconds."""
     idle_up: float = _f(0.50, lo=0.0, hi=1.0)
     """Step up a mode when the idle CPU share is above this (0-1)."""
     idle_down: float = _f(0.20, lo=0.0, hi=1.0)
     """Step down a mode when the idle CPU share is below this (0-1)."""
-    latency_down_ms: float = _f(30.0, lo=1.0, hi=10000.0)
-    """Step down when the emotion latency p95 exceeds this, milliseconds (the caption budget)."""
-    latency_up_ms: float = _f(20.0, lo=1.0, hi=10000.0)
-    """Step up only while the emotion latency p95 is below this, milliseconds (<= latency_down_ms)."""
+    deadline_ms: float = _f(150.0, lo=1.0, hi=10000.0)
+    """The emotion's share of the caption deadline, ms: a mode whose emotion p95 breaks it steps down."""
+    fit_share: float = _f(0.8, lo=0.1, hi=1.0)
+    """Step up only into a mode measured at most this share of deadline_ms (or untried, if the current one is)."""
+    min_samples: int = _f(5, lo=1, hi=20)
+    """Emotion latencies (of a mode's last 20 utterances) needed before the deadline guard acts on them."""
     latency_memory_s: float = _f(300.0, lo=0.0, hi=86400.0)
-    """A mode left for being slower than latency_down_ms is not re-entered for this long, seconds."""
+    """How long a mode's measured emotion p95 is remembered after leaving it, seconds."""
     dwell_s: float = _f(10.0, lo=0.0, hi=600.0)
     """Minimum time in a mode before the next switch, seconds."""
 
@@ -224,9 +227,6 @@ def _check_files(cfg: Config) -> None:
         raise ConfigError(f"{cfg.source}: [captions] emoji: expected a string for each of {list(LABELS)}")
     if cfg.mode.idle_down >= cfg.mode.idle_up:
         raise ConfigError(f"{cfg.source}: [mode] idle_down: expected below idle_up ({cfg.mode.idle_up})")
-    if cfg.mode.latency_up_ms > cfg.mode.latency_down_ms:
-        raise ConfigError(f"{cfg.source}: [mode] latency_up_ms: expected at most latency_down_ms "
-                          f"({cfg.mode.latency_down_ms})")
 
 
 def load(path: str | Path | None = None, check_files: bool = True) -> Config:

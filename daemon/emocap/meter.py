@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections import defaultdict
+from typing import Callable
 
 import numpy as np
 
@@ -18,10 +19,19 @@ class Meter:
         self._lat: dict[str, list[float]] = defaultdict(list)
         self._counts: dict[str, int] = defaultdict(int)
         self._gauges: dict[str, float] = {}
+        self._taps: dict[str, list[Callable[[float], None]]] = defaultdict(list)
 
     def latency(self, stage: str, ms: float) -> None:
         with self._lock:
             self._lat[stage].append(ms)
+            for tap in self._taps.get(stage, ()):
+                tap(ms)
+
+    def tap(self, stage: str, fn: Callable[[float], None]) -> None:
+        """Also hand each later latency of ``stage`` to ``fn``, whatever the snapshots reset
+        (the mode decision keeps its own window); ``fn`` runs under the meter's lock: keep it tiny."""
+        with self._lock:
+            self._taps[stage].append(fn)
 
     def count(self, name: str, n: int = 1) -> None:
         with self._lock:

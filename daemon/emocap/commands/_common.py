@@ -69,7 +69,7 @@ def background_workers(cfg: Config, service: Service, daemon: bool = False) -> l
     dynamic mode. As the daemon (``run``) its records also go to journald, or to stderr
     without it; for ``replay`` to the local log only, as stderr belongs to the user there."""
     log = PerfLog(cfg.perf) if daemon else PerfLog(cfg.perf, journal=None, stream=None)
-    return [Monitor(cfg.mode, cfg.perf, service.meter, service.engine, log)]
+    return [Monitor.for_service(cfg.mode, cfg.perf, service.meter, service.engine, log)]
 
 
 def run_service(service: Service) -> int:

@@ -17,12 +17,10 @@ import time
 import numpy as np
 
 from emocap.config import EmotionConfig
+from emocap.emotion.mode import MODES
 from emocap.emotion.model import EmotionModel, Prediction
 from emocap.errors import ModelError
 from emocap.meter import Meter
-
-MODES = ("small", "cascade", "large")
-
 
 class EmotionEngine:
     def __init__(self, cfg: EmotionConfig, meter: Meter, mode: str, sample_rate: int = 16000,

@@ -1,47 +1,70 @@
 """Dynamic Inference Mode: which emotion model to run, as a pure function of measured facts.
 
-Modes are ordered by cost: ``small`` (small model only) < ``cascade`` (small, re-run on the
-large model when unsure) < ``large`` (large model always). The decision moves one step at a
-time and only after ``dwell_s`` in the current mode; stepping up needs clearly more idle CPU
-(``idle_up``) than stepping down tolerates (``idle_down``), so a load hovering near either
-threshold cannot make it flap.
+Modes are ordered by CPU cost: ``small`` (small model only) < ``cascade`` (small, re-run on
+the large model when unsure) < ``large`` (large model always). The budget is ``deadline_ms``,
+the emotion's share of the caption deadline (end of speech -> caption = Vosk's endpoint
+silence + decoding + the emotion; the emotion is the part the mode controls). Per decision:
+
+- down one step when the CPU is busy (idle share below ``idle_down``) or the current mode's
+  measured emotion p95 breaks ``deadline_ms``;
+- up one step when the CPU has room (above ``idle_up``) and the mode above fits with margin:
+  its p95 as last measured there is at most ``fit_share`` x ``deadline_ms``. A mode above never
+  measured (or forgotten) is tried only if the current one fits with that margin itself; the
+  down rule ends the trial if it breaks the deadline;
+- at most one step per ``dwell_s``.
+
+Hysteresis on both axes (``idle_down`` < ``idle_up``; entering needs ``fit_share`` of the
+deadline, leaving needs the whole deadline broken), so a load near a threshold cannot flap.
 """
 from __future__ import annotations
 
-from emocap.config import ModeConfig
+from typing import TYPE_CHECKING, Mapping
+
+if TYPE_CHECKING:  # config imports MODES from here
+    from emocap.config import ModeConfig
 
 MODES = ("small", "cascade", "large")
 
 
-def decide(current: str, idle_share: float, latency_p95_ms: float | None, seconds_in_mode: float,
-           cfg: ModeConfig, upper_latency_p95_ms: float | None = None) -> tuple[str, str]:
+def decide(current: str, idle_share: float, p95_ms: Mapping[str, float], seconds_in_mode: float,
+           cfg: ModeConfig) -> tuple[str, str]:
     """The next mode and why, as ``(mode, reason)``; ``reason`` is "" when the mode stays.
 
     ``idle_share``: idle share of all CPUs over the last window, 0..1.
-    ``latency_p95_ms``: recent emotion latency p95, or None when nothing was classified.
-    ``upper_latency_p95_ms``: the p95 last measured in the mode above, while still remembered
-    (``latency_memory_s``), else None. The current mode's latency says little about the
-    next one's, so without this a mode too slow for ``latency_down_ms`` would be re-entered
-    every other dwell.
+    ``p95_ms``: the emotion latency p95 measured per mode, for the modes where it is known:
+    the current mode's from its recent utterances (once there are enough of them), the
+    others' as last measured there (while still remembered).
     """
     if current not in MODES:
         raise ValueError(f"unknown mode {current!r}; expected one of {MODES}")
-    i = MODES.index(current)
     if not cfg.dynamic or seconds_in_mode < cfg.dwell_s:
         return current, ""
-    slow = latency_p95_ms is not None and latency_p95_ms > cfg.latency_down_ms
-    if i > 0 and (idle_share < cfg.idle_down or slow):
-        why = (f"latency p95 {latency_p95_ms:.1f} ms > {cfg.latency_down_ms:g} ms" if slow
-               else f"cpu idle {idle_share:.2f} < {cfg.idle_down:g}")
-        return MODES[i - 1], why
-    quick = latency_p95_ms is None or latency_p95_ms < cfg.latency_up_ms
-    upper_ok = upper_latency_p95_ms is None or upper_latency_p95_ms <= cfg.latency_down_ms
-    if i < len(MODES) - 1 and idle_share > cfg.idle_up and quick and upper_ok:
-        return MODES[i + 1], f"cpu idle {idle_share:.2f} > {cfg.idle_up:g}"
+    i = MODES.index(current)
+    if i > 0:
+        why = _down_reason(current, idle_share, p95_ms.get(current), cfg)
+        if why:
+            return MODES[i - 1], why
+    if i + 1 < len(MODES) and idle_share > cfg.idle_up:
+        why = _fit_reason(current, MODES[i + 1], p95_ms, cfg)
+        if why is not None:
+            return MODES[i + 1], f"cpu idle {idle_share:.2f} > {cfg.idle_up:g}{why}"
     return current, ""
 
 
-def next_mode(current: str, idle_share: float, latency_p95_ms: float | None, seconds_in_mode: float,
-              cfg: ModeConfig, upper_latency_p95_ms: float | None = None) -> str:
-    """The mode to run next (see :func:`decide`)."""
-    return decide(current, idle_share, latency_p95_ms, seconds_in_mode, cfg, upper_latency_p95_ms)[0]
+def _down_reason(current: str, idle_share: float, own: float | None, cfg: ModeConfig) -> str:
+    if idle_share < cfg.idle_down:
+        return f"cpu idle {idle_share:.2f} < {cfg.idle_down:g}"
+    if own is not None and own > cfg.deadline_ms:
+        return f"emotion p95 {own:.1f} ms > deadline {cfg.deadline_ms:g} ms"
+    return ""
+
+
+def _fit_reason(current: str, upper: str, p95_ms: Mapping[str, float], cfg: ModeConfig) -> str | None:
+    """Why ``upper`` may be entered on latency ("" when nothing is measured yet), None if not."""
+    budget = cfg.fit_share * cfg.deadline_ms
+    if upper in p95_ms:
+        return f", {upper} p95 {p95_ms[upper]:.1f} ms <= {budget:g} ms" if p95_ms[upper] <= budget else None
+    own = p95_ms.get(current)
+    if own is None:
+        return ""  # nothing measured yet: the CPU alone decides
+    return f", {current} p95 {own:.1f} ms <= {budget:g} ms, {upper} untried" if own <= budget else None
