@@ -72,17 +72,20 @@ def replay(tmp_path, shared_data, n_files, *, initial, small_s, large_s, deadlin
                                                                                           stream=None)))
     service.run()
     recs = [json.loads(line) for line in (tmp_path / "perf.jsonl").read_text().splitlines()]
-    for r in recs:
+    for r in recs:  # what happened, for the reader of `pytest -s`
         if r["event"] == "mode":
             print(json.dumps(r))
+        elif "emotion" in r["latency_ms"]:
+            print(f"{r['uptime_s']:7.2f} s {r['mode']:8} emotion {json.dumps(r['latency_ms']['emotion'])}")
     return sink.captions, recs, engine.mode
 
 
 def test_slow_cpu_keeps_cascade_while_the_deadline_holds(tmp_path, shared_data):
-    """40 ms a model run: cascade takes 40-90 ms an utterance, over the old fixed 30 ms guard
-    (which stepped down to small) but within a 300 ms deadline: cascade runs throughout."""
+    """40 ms a model run: cascade takes 40-90 ms an utterance (more on a busy machine), over
+    the old fixed 30 ms guard (which stepped down to small) but within the deadline (600 ms,
+    wide for a shared CI machine): cascade runs throughout."""
     captions, recs, mode = replay(tmp_path, shared_data, 8, initial="cascade", small_s=0.04, large_s=0.04,
-                                  deadline_ms=300.0)
+                                  deadline_ms=600.0)
     assert len(captions) >= 6
     assert [r for r in recs if r["event"] == "mode"] == [] and mode == "cascade"
     perf = [r for r in recs if r["event"] == "perf"]
@@ -92,15 +95,15 @@ def test_slow_cpu_keeps_cascade_while_the_deadline_holds(tmp_path, shared_data):
 
 
 def test_mode_settles_where_the_deadline_holds(tmp_path, shared_data):
-    """large 200 ms and cascade 220 ms an utterance break a 150 ms deadline; small (20 ms)
+    """large 400 ms and cascade 420 ms an utterance break a 300 ms deadline; small (20 ms)
     holds it: large -> cascade -> small, and small stays (cascade is remembered as too slow)."""
-    captions, recs, mode = replay(tmp_path, shared_data, 12, initial="large", small_s=0.02, large_s=0.2,
-                                  deadline_ms=150.0, every_utterance_on_large=True)
+    captions, recs, mode = replay(tmp_path, shared_data, 12, initial="large", small_s=0.02, large_s=0.4,
+                                  deadline_ms=300.0, every_utterance_on_large=True)
     switches = [r for r in recs if r["event"] == "mode"]
     assert [(r["mode_from"], r["mode_to"]) for r in switches] == [("large", "cascade"), ("cascade", "small")]
-    assert all(r["reason"].startswith("emotion p95 ") and r["latency_emotion_p95_ms"] > 150.0 for r in switches)
+    assert all(r["reason"].startswith("emotion p95 ") and r["latency_emotion_p95_ms"] > 300.0 for r in switches)
     assert mode == "small"
     settled = [c for c in captions if c.model == "small"]
     assert len(settled) >= 3 and all(c.model == "small" for c in captions[-3:])
     last = [r for r in recs if r["event"] == "perf" and r["mode"] == "small" and "emotion" in r["latency_ms"]]
-    assert last and max(r["latency_ms"]["emotion"]["p95"] for r in last) <= 150.0
+    assert last and max(r["latency_ms"]["emotion"]["p95"] for r in last) <= 300.0
