@@ -139,7 +139,9 @@ class ModeSwitch:
         if switch.p95_ms is not None:  # remembered for coming back (see mode.decide)
             self._memory[switch.mode_from] = (switch.p95_ms, now)
         self.engine.set_mode(switch.mode_to)
-        self._recent.clear()  # the old mode's latency says nothing about the new one
+        # The old mode's latency says nothing about the new one. An utterance in flight now
+        # lands in the new window; the "lower" p95 lets one such sample pass.
+        self._recent.clear()
         self._switched = now
         self.meter.count("mode_switches")
 
