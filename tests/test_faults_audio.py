@@ -12,7 +12,6 @@ import time
 
 import numpy as np
 import pytest
-import soundfile as sf
 
 from emocap.audio import mic
 from emocap.audio.io import load_audio
@@ -157,13 +156,11 @@ def test_captioner_hang_overflows_the_ring_exactly_and_starves_the_watchdog(cfg,
     notify = NotifySocket(tmp_path / "notify.sock")
     monkeypatch.setenv("NOTIFY_SOCKET", str(tmp_path / "notify.sock"))
     monkeypatch.setenv("WATCHDOG_USEC", "100000")  # pinged at most every 50 ms while healthy
-    pause = np.zeros(3 * RATE // 2, np.int16)  # between sentences, so that each ends an utterance
-    audio = np.concatenate([x for f in SPEECH for x in (load_audio(shared_data / f), pause)])
-    path = tmp_path / "speech.wav"
-    sf.write(path, audio, RATE)
     # Real time through a 1 s ring and a 0.5 s queue; the recogniser hangs for 3 s at 2 s.
-    source = FileSource(path, RATE, 1600, realtime=True)
-    svc, rec, (sink,) = build(cfg, vosk, models, [source], ring_seconds=1.0, queue_s=0.5)
+    # Three recordings back to back: each file's end closes its utterance.
+    srcs = [FileSource(shared_data / f, RATE, 1600, realtime=True) for f in SPEECH]
+    total = sum(len(s.samples) for s in srcs)
+    svc, rec, (sink,) = build(cfg, vosk, models, srcs, ring_seconds=1.0, queue_s=0.5)
     hang_s, span = 3.0, {}
 
     def hang():
@@ -182,7 +179,7 @@ def test_captioner_hang_overflows_the_ring_exactly_and_starves_the_watchdog(cfg,
         notify.close()
     lost = svc.ring.dropped
     # Exact: every sample the source offered was either recognised or counted as dropped.
-    assert svc.ring.written + lost == len(audio)
+    assert svc.ring.written + lost == total
     assert rec.fed == svc.ring.written
     assert lost > RATE  # ~1.5 s: the hang minus what the queue and the ring hold
     assert svc.meter.snapshot()["gauges"]["frames_dropped"] == lost

@@ -10,10 +10,14 @@ so records can be summed across restarts and rotations.
 
 The JSON-lines file is always written; journald gets the same facts as upper-case fields
 (``journalctl -u emocap -o json``); where journald is absent a one-line summary goes to
-stderr instead. A failing log never stops the service: the failure is reported once.
+stderr instead. A failing log never stops the service: the failure (an unwritable folder
+at start, a full disk later) is reported once, every record tries again, and the return is
+reported too. A write cut short by a full disk is undone, so the file holds whole lines only.
 """
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import os
 import re
@@ -101,8 +105,17 @@ class RotatingJsonLines:
         size = self.path.stat().st_size if self.path.exists() else 0
         if size and size + len(data) > self.max_bytes:
             self._rotate()
-        with open(self.path, "ab") as f:
-            f.write(data)
+            size = self.path.stat().st_size if self.path.exists() else 0
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
+        try:
+            if os.write(fd, data) != len(data):
+                raise OSError(errno.ENOSPC, "No space left on device (short write)")
+        except OSError:
+            with contextlib.suppress(OSError):  # a full disk leaves no half line for the next record
+                os.ftruncate(fd, size)
+            raise
+        finally:
+            os.close(fd)
 
     def _rotate(self) -> None:
         if self.backups == 0:
@@ -135,13 +148,20 @@ class PerfLog:
     """
 
     def __init__(self, cfg: PerfConfig, journal: Any = "auto", stream: TextIO | None = sys.stderr):
-        self.file = RotatingJsonLines(cfg.log_path, cfg.log_max_bytes, cfg.log_backups)
+        self.cfg = cfg
         self.journal = open_journal(cfg.journald) if journal == "auto" else journal
         self.stream = stream
         self._failed: set[str] = set()
+        self.file: RotatingJsonLines | None = None
+        self._guard("local log", lambda _: self._open(), {})  # an unwritable folder is retried, not fatal
+
+    def _open(self) -> RotatingJsonLines:
+        if self.file is None:
+            self.file = RotatingJsonLines(self.cfg.log_path, self.cfg.log_max_bytes, self.cfg.log_backups)
+        return self.file
 
     def write(self, rec: dict) -> None:
-        self._guard("local log", self.file.write, rec)
+        self._guard("local log", lambda r: self._open().write(r), rec)
         if self.journal is None or not self._guard("journald", self._send, rec):
             if self.stream is not None:
                 self._guard("stderr", lambda r: print(f"emocap: {message(r)}", file=self.stream, flush=True), rec)
@@ -152,13 +172,16 @@ class PerfLog:
                           **journal_fields(rec))
 
     def _guard(self, where: str, fn, rec: dict) -> bool:
-        """Run one output; report its first failure and keep the others going."""
+        """Run one output; report its failure once (and its recovery) and keep the others going."""
         try:
             fn(rec)
-            return True
-        except (OSError, ValueError) as e:
+        except (OSError, ValueError, ConfigError) as e:
             if where not in self._failed:
                 self._failed.add(where)
-                print(f"emocap: performance log to {where} failed ({e}); continuing without it",
-                      file=sys.stderr, flush=True)
+                print(f"emocap: performance log to {where} failed ({e}); continuing without it, "
+                      "retrying with each record", file=sys.stderr, flush=True)
             return False
+        if where in self._failed:
+            self._failed.discard(where)
+            print(f"emocap: performance log to {where} works again", file=sys.stderr, flush=True)
+        return True

@@ -94,7 +94,14 @@ class OledSink:
             self._frame(started)
             self._stop.wait(max(0.0, period - (time.monotonic() - started)))  # frame-rate cap
         self._absorb(time.monotonic())
+        self._log_undrawn()
         self._shutdown()
+
+    def _log_undrawn(self) -> None:
+        """Closing: a caption that came too late to be drawn (the screen is cleared now) is logged."""
+        shown = self._screen.shown
+        if shown and isinstance(shown.event, Caption) and shown.event is not self._delivered:
+            self._to_log(shown.event)
 
     def _sleep_s(self, now: float) -> float | None:
         """Until something can change: the next scroll step, a waiting partial, a retry."""
