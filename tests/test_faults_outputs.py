@@ -161,7 +161,7 @@ def test_perf_log_unwritable_then_back(cfg, vosk, models, speech, display_cfg, t
     oled = OledSink(display_cfg, make_style(display_cfg), lambda: panels.append(Panel()) or panels[-1])
     text = Collect()
     svc, rec, _ = build(cfg, vosk, models, sources(speech), [text, oled])
-    svc.add_worker(Monitor(cfg.mode, pcfg, svc.meter, svc.engine, PerfLog(pcfg, journal=None, stream=stderr)))
+    svc.add_worker(Monitor.for_service(cfg.mode, pcfg, svc.meter, svc.engine, PerfLog(pcfg, journal=None, stream=stderr)))
     timer = threading.Timer(3.0, recover)  # the disk gets space back, the folder comes back
     timer.start()
     t0 = time.time()

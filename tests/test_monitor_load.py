@@ -21,6 +21,8 @@ from emocap.meter import Meter
 from emocap.monitor import Monitor, idle_share
 from emocap.perf import PerfLog
 
+pytestmark = pytest.mark.faults  # CPU saturated: part of the fault suite (pytest -m faults)
+
 
 def baseline_idle() -> float:
     before = psutil.cpu_times()

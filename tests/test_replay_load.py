@@ -21,6 +21,8 @@ import bench
 from emocap import config
 from emocap.monitor import idle_share
 
+pytestmark = pytest.mark.faults  # CPU saturated: part of the fault suite (pytest -m faults)
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
