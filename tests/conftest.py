@@ -15,10 +15,19 @@ SHARED = Path(os.environ["EMOCAP_DATA"]) if os.environ.get("EMOCAP_DATA") else n
     (p / "shared" / "data" for p in ROOT.parents if (p / "shared" / "data").is_dir()), ROOT.parent / "shared" / "data")
 
 
+MISSING = f"test data folder {SHARED} not found; set EMOCAP_DATA to the data folder (../shared/data)"
+
+
+def pytest_configure(config) -> None:
+    """Under CI a run without the data would go green having tested little: fail it at once."""
+    if os.environ.get("CI") == "true" and not SHARED.is_dir():
+        pytest.exit(f"emocap tests: {MISSING}", returncode=2)
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     if not SHARED.is_dir():
-        pytest.skip(f"{SHARED} not present")
+        pytest.skip(MISSING)
     return SHARED
 
 
