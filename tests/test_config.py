@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from emocap import cli, config
-from emocap.config import ROOT
+from conftest import ROOT
 
 MODELS = f'small_model = "{ROOT}/models/small.onnx"\nlarge_model = "{ROOT}/models/large.onnx"\n'
 

@@ -149,8 +149,17 @@ def test_missing_spi_package_is_named(monkeypatch):
         devices.check_setup(cfg(device="ssd1322", interface="spi", port=0, width=256, height=64))
 
 
-def test_terminal_without_frames_has_no_display_sink():
-    assert open_display(cfg(device="terminal")) is None
+def test_terminal_has_no_oled_sink_and_frames_alone_draw_on_a_dummy(tmp_path):
+    from emocap.commands._common import open_sinks, with_display
+    from emocap.config import Config
+
+    terminal = Config(display=cfg(device="terminal"))
+    assert [type(s).__name__ for s in open_sinks(terminal, False, None)] == ["TerminalSink"]
+    framed = with_display(terminal, None, tmp_path)
+    sinks = open_sinks(framed, True, tmp_path)
+    assert framed.display.device == "dummy" and [type(s).__name__ for s in sinks] == ["JsonSink", "OledSink"]
+    for sink in sinks:
+        sink.close()
 
 
 def test_missing_font_fails_before_anything_starts(tmp_path):

@@ -15,13 +15,17 @@ import pytest
 from PIL import Image
 
 from emocap.captions import Caption, Partial
-from emocap.config import LABELS, DisplayConfig
+from conftest import ROOT
+from emocap.config import DisplayConfig
 from emocap.display import icons
 from emocap.display.render import make_style, render
+from emocap.emotion.model import EmotionModel
 
 GOLDEN = Path(__file__).parent / "golden"
 NANUM = "/usr/share/fonts/truetype/nanum/NanumGothic.ttf"
 REGEN = os.environ.get("EMOCAP_REGEN_GOLDEN") == "1"
+# The label set is the models' own (their metadata); every label the model names has an icon.
+LABELS = EmotionModel(ROOT / "models" / "small.onnx").labels
 LONG_KO = "지금 몇 시인지 알려 주실 수 있나요 회의가 곧 시작하는데 늦을 것 같아서 걱정이에요"
 
 

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from emocap.audio.io import load_audio
-from emocap.config import ROOT, EmotionConfig
+from conftest import ROOT
+from emocap.config import EmotionConfig
 from emocap.emotion.engine import EmotionEngine
 from emocap.emotion.model import EmotionModel
 from emocap.meter import Meter

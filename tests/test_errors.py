@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from emocap.config import ROOT
+from conftest import ROOT
 
 CLIP = "asr/ko/emotiontts/Emotional/emotional-to-emotional/nem/nem00001.flac"
 

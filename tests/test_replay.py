@@ -19,7 +19,7 @@ import pytest
 
 import cer
 from emocap.audio.io import load_audio
-from emocap.config import ROOT
+from conftest import ROOT
 from emocap.emotion.model import EmotionModel
 
 KO = "asr/ko/emotiontts/"

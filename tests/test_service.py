@@ -17,7 +17,7 @@ import soundfile as sf
 from emocap import asr, config
 from emocap.audio.io import load_audio
 from emocap.audio.sources import FileSource
-from emocap.config import ROOT
+from conftest import ROOT
 from emocap.emotion.engine import EmotionEngine
 from emocap.meter import Meter
 from emocap.service import Service, State

@@ -136,14 +136,6 @@ def test_stats_is_a_cli_command(log):
     assert r.returncode == 0 and json.loads(r.stdout)["captions"] == 8
 
 
-def test_add_parser_registers_on_any_parser(log, capsys):
-    import argparse
-    parser = argparse.ArgumentParser()
-    stats.add_parser(parser.add_subparsers(dest="cmd"))
-    a = parser.parse_args(["stats", "--log", str(log), "--json"])
-    assert a.func(a) == 0 and json.loads(capsys.readouterr().out)["records"] == 4
-
-
 def test_default_log_path_comes_from_the_config(log, tmp_path, capsys):
     cfg = tmp_path / "c.toml"
     cfg.write_text(f'[perf]\nlog_path = "{log}"\n')

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from emocap import config
+from emocap import config, paths
 
 ROOT = Path(__file__).resolve().parents[1]
 UNIT = ROOT / "systemd" / "emocap.service"
@@ -60,22 +60,23 @@ def test_unit_runs_the_service_as_designed():
     assert "PrivateDevices" not in d  # it would hide the microphone and the OLED bus
 
 
-def test_install_script_stages_unit_config_and_models(tmp_path):
+def test_install_script_stages_unit_and_a_config_using_the_installed_models(tmp_path):
     stage = tmp_path / "root"
     r = subprocess.run(["bash", str(INSTALL), "--root", str(stage), "--venv", "/srv/emocap-venv"],
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
     d = directives((stage / "etc/systemd/system/emocap.service").read_text())
     assert d["ExecStart"] == ["/srv/emocap-venv/bin/emocap run --config /etc/emocap/config.toml"]
-    for name in ("small.onnx", "large.onnx", "small.json", "large.json"):
-        assert (stage / "opt/emocap/models" / name).read_bytes() == (ROOT / "models" / name).read_bytes()
+    assert not (stage / "opt").exists()  # models and demo travel in the wheel, nothing is copied beside it
     cfg_file = stage / "etc/emocap/config.toml"
     raw = tomllib.loads(cfg_file.read_text())
-    assert raw["emotion"]["small_model"] == "/opt/emocap/models/small.onnx"
-    assert raw["emotion"]["large_model"] == "/opt/emocap/models/large.onnx"
+    assert "small_model" not in raw["emotion"] and "large_model" not in raw["emotion"]
+    assert "demo_file" not in raw["audio"]
     assert raw["perf"]["log_path"] == "/var/lib/emocap/perf.jsonl"  # the unit's StateDirectory
-    cfg = config.load(cfg_file, check_files=False)  # valid, and otherwise the shipped defaults
-    assert cfg.mode == config.load(check_files=False).mode
+    cfg = config.load(cfg_file)  # valid, its models are the package's, otherwise the shipped defaults
+    assert cfg.emotion.small_model == str((paths.SHARE / "models" / "small.onnx").resolve())
+    assert cfg.audio.demo_file == str(paths.DEMO.resolve())
+    assert cfg.mode == config.load(paths.PACKAGED_CONFIG).mode
 
 
 def test_install_script_keeps_an_existing_config(tmp_path):

@@ -5,10 +5,12 @@
 #   tools/install_service.sh --root DIR        # stage the files under DIR only (no users, pip, systemctl)
 #
 # What it does: creates the system user `emocap` (groups audio, i2c, gpio, spi), a virtual
-# environment at PREFIX/venv with emocap installed (or uses --venv), copies models/ (and demo/)
-# to PREFIX, writes /etc/emocap/config.toml unless one exists (absolute model paths, perf log
-# in /var/lib/emocap), installs systemd/emocap.service with ExecStart pointing at the venv,
-# checks it with systemd-analyze verify, then enables and starts it.
+# environment at PREFIX/venv with emocap installed from this checkout (`pip install .`: the
+# wheel carries the models, the demo and the default config), writes /etc/emocap/config.toml
+# unless one exists (the shipped config with its model and demo paths commented out, so the
+# installed ones are used; perf log in /var/lib/emocap), installs systemd/emocap.service with
+# ExecStart pointing at the venv, checks it with systemd-analyze verify, then enables and
+# starts it.
 # Needs (apt): python3-venv, pkg-config, portaudio19-dev, libsystemd-dev, fonts-nanum.
 set -euo pipefail
 
@@ -54,14 +56,6 @@ install_venv() {
     [ -x "$VENV/bin/emocap" ] || die "$VENV/bin/emocap missing after pip install"
 }
 
-copy_data() {
-    install -d "$STAGE$PREFIX/models"
-    install -m 0644 "$REPO"/models/*.onnx "$REPO"/models/*.json "$STAGE$PREFIX/models/"
-    if [ -d "$REPO/demo" ]; then
-        install -d "$STAGE$PREFIX/demo" && cp -r "$REPO/demo/." "$STAGE$PREFIX/demo/"
-    fi
-}
-
 write_config() {
     local dest="$STAGE/etc/emocap/config.toml"
     install -d "$STAGE/etc/emocap"
@@ -69,12 +63,15 @@ write_config() {
         echo "keeping existing $dest"
         return
     fi
-    # Relative paths in config.toml resolve against its own folder: make them absolute.
-    sed -e "s#^small_model = \"models/#small_model = \"$PREFIX/models/#" \
-        -e "s#^large_model = \"models/#large_model = \"$PREFIX/models/#" \
-        -e "s#^demo_file = \"demo/#demo_file = \"$PREFIX/demo/#" \
-        -e "s#^log_path = \"[^\"]*\"#log_path = \"/var/lib/emocap/perf.jsonl\"#" \
-        "$REPO/config.toml" > "$dest"
+    # Relative paths resolve against the config's own folder (/etc/emocap); a path key left
+    # out means the file installed with emocap, so the model and demo lines become comments.
+    {
+        echo "# Written by tools/install_service.sh. small_model, large_model and demo_file are left out:"
+        echo "# the files installed with emocap are used. Give absolute paths to use others."
+        sed -e "s#^\(small_model\|large_model\|demo_file\) = #\# \1 = #" \
+            -e "s#^log_path = \"[^\"]*\"#log_path = \"/var/lib/emocap/perf.jsonl\"#" \
+            "$REPO/config.toml"
+    } > "$dest"
     chmod 0644 "$dest"
 }
 
@@ -92,7 +89,6 @@ if [ -z "$STAGE" ]; then
     create_user
     install_venv
 fi
-copy_data
 write_config
 install_unit
 if [ -z "$STAGE" ]; then

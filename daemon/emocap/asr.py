@@ -78,6 +78,13 @@ class Recognizer:
         self.samples = 0
         """Samples fed so far: Vosk's clock, in which its word times are given."""
 
+    def warm(self, pcm: bytes) -> None:
+        """Decode ``pcm`` and drop the result: a new recogniser's first decode sets up for
+        seconds. The clock runs on (the captioner counts from where it starts), and the next
+        stream starts a fresh decoder as after any other."""
+        self.accept(pcm)
+        self.finish()
+
     def accept(self, pcm: bytes) -> Utterance | None:
         """Feed int16 PCM; returns the utterance when Vosk's endpointing closed one."""
         self.samples += len(pcm) // 2

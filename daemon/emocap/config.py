@@ -3,7 +3,7 @@
 Each section is a frozen dataclass; each field carries its unit in the docstring and its
 allowed range or choices in ``metadata``. Loading checks unknown keys, types, ranges and
 that model files exist, and raises ConfigError with one line naming file, key and
-expectation. No stage reads the file itself.
+expectation. No stage reads the file itself; emocap/paths.py says which file is read.
 """
 from __future__ import annotations
 
@@ -11,14 +11,11 @@ import dataclasses
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, get_type_hints
+from typing import Any, Iterable, get_type_hints
 
+from emocap import paths
 from emocap.emotion.mode import MODES
 from emocap.errors import ConfigError
-
-ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_CONFIG = ROOT / "config.toml"
-LABELS = ("happiness", "surprise", "neutral", "fear", "disgust", "anger", "sadness")
 
 
 def _f(default, *, lo=None, hi=None, choices=None, path=False):
@@ -109,7 +106,7 @@ class ModeConfig:
 class CaptionConfig:
     emoji: dict = _f({"happiness": "😊", "surprise": "😮", "neutral": "😐", "fear": "😨",
                       "disgust": "🤢", "anger": "😠", "sadness": "😢"})
-    """Emoji shown for each label."""
+    """Emoji shown for each label (the labels are the models' own: checked when they load)."""
 
 
 @dataclass(frozen=True)
@@ -175,7 +172,7 @@ class Config:
     captions: CaptionConfig = field(default_factory=CaptionConfig)
     display: DisplayConfig = field(default_factory=DisplayConfig)
     perf: PerfConfig = field(default_factory=PerfConfig)
-    source: Path = DEFAULT_CONFIG
+    source: Path = paths.PACKAGED_CONFIG
     """The file this was read from (relative paths inside it resolve against its folder)."""
 
 
@@ -207,9 +204,9 @@ def _section(cls: type, name: str, raw: dict, file: Path) -> Any:
         if key not in fields:
             raise ConfigError(f"{where}: unknown key; expected one of {sorted(fields)}")
         values[key] = _check(where, fields[key], hints[key], value, file.parent)
-    for key, f in fields.items():  # defaults that are paths resolve against the file too
+    for key, f in fields.items():  # a path left out means the file installed with emocap
         if key not in values and f.metadata.get("path") and f.default:
-            values[key] = _check(f"{file}: [{name}] {key}", f, hints[key], f.default, file.parent)
+            values[key] = _check(f"{file}: [{name}] {key}", f, hints[key], f.default, paths.SHARE)
     return cls(**values)
 
 
@@ -219,23 +216,20 @@ def _check_files(cfg: Config) -> None:
         if not path.is_file():
             raise ConfigError(f"{cfg.source}: [emotion] {key}: model file {path} not found; "
                               "rebuild it with tools/build_models.sh")
-    for key, value in (("[asr] model", cfg.asr.model),):
-        if value and not Path(value).is_dir():
-            raise ConfigError(f"{cfg.source}: {key}: Vosk model folder {value} not found")
-    emoji = cfg.captions.emoji
-    if set(emoji) != set(LABELS) or not all(isinstance(v, str) for v in emoji.values()):
-        raise ConfigError(f"{cfg.source}: [captions] emoji: expected a string for each of {list(LABELS)}")
+    if cfg.asr.model and not Path(cfg.asr.model).is_dir():
+        raise ConfigError(f"{cfg.source}: [asr] model: Vosk model folder {cfg.asr.model} not found")
     if cfg.mode.idle_down >= cfg.mode.idle_up:
         raise ConfigError(f"{cfg.source}: [mode] idle_down: expected below idle_up ({cfg.mode.idle_up})")
 
 
 def load(path: str | Path | None = None, check_files: bool = True) -> Config:
-    """Read and validate a config file (the repo's config.toml by default)."""
-    file = Path(path or DEFAULT_CONFIG).expanduser().resolve()
+    """Read and validate a config file: ``path``, else the one paths.config_file() finds."""
+    file, origin = paths.config_file(path)
+    file = file.expanduser().resolve()
     try:
         raw = tomllib.loads(file.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ConfigError(f"{file}: no such config file") from None
+        raise ConfigError(f"{file}: no such config file (named by {origin})") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
         raise ConfigError(f"{file}: not valid TOML ({e})") from None
     sections = {f.name: f for f in dataclasses.fields(Config) if f.name != "source"}

@@ -13,6 +13,8 @@ the emotion engine its own (see emotion/engine.py). Sources
 play one after another (``replay`` with several files); the recogniser is flushed at the
 end of each, so no utterance straddles two files, while its clock runs on.
 
+Built (models loaded and warmed, sinks opened) by ``commands/_common.build_service``.
+
 Lifecycle: CREATED -> STARTING -> RUNNING -> STOPPING -> STOPPED. ``stop()`` only asks
 (it is what SIGTERM and SIGINT call); the one teardown path runs in ``run()``: stop
 capture, flush and drain the captioner, stop background workers, close the sinks.
@@ -78,15 +80,6 @@ class Service:
         self._stop = threading.Event()
         self._stop_at: float | None = None
         self._notify = Notifier()
-
-    @classmethod
-    def from_config(cls, cfg: Config, sources: Iterable[Source], sinks: list[Sink],
-                    meter: Meter | None = None) -> "Service":
-        """Load both emotion models and the Vosk model (seconds), then build the service."""
-        meter = meter or Meter()
-        engine = EmotionEngine(cfg.emotion, meter, cfg.mode.initial, cfg.audio.sample_rate)
-        recognizer = asr.Recognizer(asr.model_dir(cfg.asr.model), cfg.audio.sample_rate)
-        return cls(cfg, sources, sinks, recognizer=recognizer, engine=engine, meter=meter)
 
     def add_worker(self, worker: Worker) -> None:
         """Register a background worker; it gets start() with the service and stop() at the end."""

@@ -1,7 +1,6 @@
 """``emocap stats``: a summary of the performance log (and its rotated files).
 
-Registered in the CLI through ``emocap/commands/stats.py``; ``add_parser`` serves a parser
-built elsewhere.
+Registered in the CLI through ``emocap/commands/stats.py``.
 
 Latency per stage over the whole log is estimated from the per-interval summaries that the
 log holds: p50 and p95 are the sample-weighted p50 and p95 of the intervals' own p50 and
@@ -25,16 +24,9 @@ HELP = ("latency p50/p95/max, dropped frames, model share and mode switches over
         "(rotated files included)")
 
 
-def add_parser(subparsers) -> argparse.ArgumentParser:
-    p = subparsers.add_parser(NAME, help=HELP, description=HELP)
-    add_arguments(p)
-    p.set_defaults(func=run)
-    return p
-
-
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--log", metavar="PATH", help="performance log (default: [perf] log_path of --config)")
-    p.add_argument("--config", metavar="PATH", help="config file naming the log (default: config.toml)")
+    p.add_argument("--config", metavar="PATH", help="config file naming the log (default: as for emocap run)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--plot", metavar="PNG", help="also draw latency and CPU over time into this PNG")
 

@@ -1,12 +1,16 @@
-"""What the commands that run the pipeline share: config overrides, models, sinks, workers."""
+"""What the commands that run the pipeline share: config overrides, models, sinks, workers,
+and ``build_service``, the one place a service is built."""
 from __future__ import annotations
 
 import dataclasses
 import logging
+import time
 from pathlib import Path
 
+import numpy as np
+
 from emocap import asr
-from emocap.config import Config, DisplayConfig
+from emocap.config import Config, DisplayConfig, check_emoji
 from emocap.display.sink import Sink
 from emocap.display.terminal import JsonSink, TerminalSink
 from emocap.emotion.engine import EmotionEngine
@@ -39,29 +43,39 @@ def open_sinks(cfg: Config, as_json: bool, frames: Path | None) -> list[Sink]:
     """The text sink, plus the OLED (or its emulator) when ``[display] device`` names one."""
     sinks: list[Sink] = [JsonSink() if as_json else TerminalSink()]
     if cfg.display.device != "terminal":
-        from emocap import display
+        from emocap.display import open_display  # luma and Pillow load only when a display is used
 
-        opener = getattr(display, "open_display", None)
-        if opener is None:
-            log.warning("display %r is not available in this build; captions go to the terminal only",
-                        cfg.display.device)
-        else:
-            sinks.append(opener(cfg.display, frames))
+        sinks.append(open_display(cfg.display, frames))
     return sinks
 
 
 def build_service(cfg: Config, sources: list, as_json: bool = False, frames: Path | None = None,
                   daemon: bool = False) -> Service:
-    """Load the models (seconds), then open the sinks, then assemble the service, so a model
-    that fails to load leaves no display half-open."""
+    """Load and warm the models (seconds), then open the sinks, then assemble the service, so
+    a model that fails to load leaves no display half-open, and READY (sent when the service
+    starts) means the first utterance is captioned at full speed."""
     meter = Meter()
     engine = EmotionEngine(cfg.emotion, meter, cfg.mode.initial, cfg.audio.sample_rate)
+    check_emoji(cfg, dict.fromkeys(label for m in engine.models.values() for label in m.labels))
     recognizer = asr.Recognizer(asr.model_dir(cfg.asr.model), cfg.audio.sample_rate)
+    warm(engine, recognizer, cfg.audio.sample_rate)
     service = Service(cfg, sources, open_sinks(cfg, as_json, frames), recognizer=recognizer, engine=engine,
                       meter=meter)
     for worker in background_workers(cfg, service, daemon):
         service.add_worker(worker)
     return service
+
+
+def warm(engine: EmotionEngine, recognizer: asr.Recognizer, sample_rate: int, seconds: float = 1.0) -> None:
+    """One feature extraction and inference per emotion model and a short decode in Vosk on
+    quiet noise, outside the meter: their first run sets up lazily (imports, ONNX kernels,
+    Kaldi's compiled computations) and would otherwise delay the first caption."""
+    t = time.perf_counter()
+    noise = np.random.default_rng(0).normal(0, 100, int(seconds * sample_rate)).astype(np.int16)
+    for model in engine.models.values():
+        model.predict(noise)
+    recognizer.warm(noise.tobytes())
+    log.debug("models warmed in %.0f ms", (time.perf_counter() - t) * 1000)
 
 
 def background_workers(cfg: Config, service: Service, daemon: bool = False) -> list[Worker]:

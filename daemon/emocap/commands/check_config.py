@@ -13,7 +13,7 @@ HELP = "validate a config file (keys, types, ranges, model files) without starti
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("path", nargs="?", type=Path, help="config file (default: the repository's config.toml)")
+    p.add_argument("path", nargs="?", type=Path, help="config file (default: $EMOCAP_CONFIG, else /etc/emocap/config.toml, else the packaged one)")
 
 
 def main(args: argparse.Namespace) -> int:
@@ -28,10 +28,12 @@ def _check_models(cfg: config.Config) -> None:
     checks = [("[emotion] small_model", lambda: EmotionModel(cfg.emotion.small_model)),
               ("[emotion] large_model", lambda: EmotionModel(cfg.emotion.large_model)),
               ("[asr] model", lambda: asr.model_dir(cfg.asr.model))]
+    opened = []
     for key, check in checks:
         try:
-            check()
+            opened.append(check())
         except ModelError as e:
             raise ConfigError(f"{cfg.source}: {key}: {e}") from None
+    config.check_emoji(cfg, dict.fromkeys(label for m in opened[:2] for label in m.labels))
     if cfg.audio.source == "file" and not Path(cfg.audio.demo_file).is_file():
         raise ConfigError(f"{cfg.source}: [audio] demo_file: {cfg.audio.demo_file} not found; expected an audio file")

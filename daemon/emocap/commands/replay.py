@@ -15,7 +15,7 @@ HELP = ("caption recordings through the same pipeline as the service; several fi
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("audio", nargs="+", type=Path, metavar="AUDIO", help="WAV/FLAC/OGG files, any rate or channels")
-    p.add_argument("--config", type=Path, help="config file (default: the repository's config.toml)")
+    p.add_argument("--config", type=Path, help="config file (default: $EMOCAP_CONFIG, else /etc/emocap/config.toml, else the packaged one)")
     p.add_argument("--json", action="store_true", help="one JSON object per caption instead of the live view")
     p.add_argument("--realtime", action="store_true", help="pace the audio like a microphone (default: as fast as it goes)")
     p.add_argument("--display", choices=display_choices(), help="override [display] device")

@@ -15,7 +15,7 @@ LOG_LEVEL = logging.INFO
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--config", type=Path, help="config file (default: the repository's config.toml)")
+    p.add_argument("--config", type=Path, help="config file (default: $EMOCAP_CONFIG, else /etc/emocap/config.toml, else the packaged one)")
 
 
 def main(args: argparse.Namespace) -> int:

@@ -12,17 +12,15 @@ from emocap.display.render import make_style
 from emocap.display.sink import Sink
 
 
-def open_display(cfg: DisplayConfig, frames_dir: Path | None = None) -> Sink | None:
-    """The OLED sink for [display], or None for device = "terminal" without frames.
+def open_display(cfg: DisplayConfig, frames_dir: Path | None = None) -> Sink:
+    """The OLED sink for [display] (device = "terminal" draws on luma's in-memory dummy).
 
-    With `frames_dir` every pushed frame is also saved there (a terminal setup then draws
-    on luma's in-memory dummy device). Raises ConfigError for a missing or Hangul-less font
-    or a size the controller lacks, DisplayError for a missing bus package or frames folder.
+    With `frames_dir` every pushed frame is also saved there. Raises ConfigError for a missing
+    or Hangul-less font or a size the controller lacks, DisplayError for a missing bus package
+    or frames folder.
     A display that is absent or fails later is not an error here: the sink logs it, shows
     captions in the log and retries.
     """
-    if cfg.device == "terminal" and frames_dir is None:
-        return None
     style = make_style(cfg)
     check_setup(cfg)
     recorder = FrameRecorder(frames_dir) if frames_dir is not None else None
