@@ -5,7 +5,7 @@ import dataclasses
 
 import pytest
 
-from emocap import cli, config, paths
+from emocap import cli, config, labels, paths
 from emocap.emotion.model import EmotionModel
 from emocap.errors import ConfigError
 
@@ -62,13 +62,14 @@ def test_every_command_reads_the_system_config_then_emocap_config(argv, system, 
 
 def test_emoji_must_cover_the_models_labels_and_no_more(system):
     cfg = config.load()
-    labels = EmotionModel(cfg.emotion.small_model).labels
-    config.check_emoji(cfg, labels)
-    short = dataclasses.replace(cfg, captions=config.CaptionConfig(emoji={l: "x" for l in labels[1:]}))
+    names = labels.of_models([EmotionModel(cfg.emotion.small_model), EmotionModel(cfg.emotion.large_model)])
+    assert len(names) == 7
+    labels.check_emoji(cfg, names)
+    short = dataclasses.replace(cfg, captions=config.CaptionConfig(emoji={l: "x" for l in names[1:]}))
     with pytest.raises(ConfigError, match=r"\[captions\] emoji: expected a string for each of the models' labels"):
-        config.check_emoji(short, labels)
+        labels.check_emoji(short, names)
     with pytest.raises(ConfigError, match=r"\[captions\] emoji"):
-        config.check_emoji(cfg, labels + ["boredom"])
+        labels.check_emoji(cfg, names + ["boredom"])
 
 
 def test_check_config_checks_the_emoji_against_the_models(system, tmp_path, capsys):

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from emocap import asr
-from emocap.config import ROOT
+from conftest import ROOT
 
 pytestmark = pytest.mark.faults
 

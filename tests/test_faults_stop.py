@@ -15,7 +15,7 @@ import soundfile as sf
 
 from emocap.audio.io import load_audio
 from emocap.audio.sources import FileSource
-from emocap.config import ROOT
+from conftest import ROOT
 from faultkit import SPEECH, WAIT_S, build, cfg, models, vosk, wait_for  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.faults

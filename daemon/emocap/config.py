@@ -11,7 +11,7 @@ import dataclasses
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, get_type_hints
+from typing import Any, get_type_hints
 
 from emocap import paths
 from emocap.emotion.mode import MODES
@@ -106,7 +106,7 @@ class ModeConfig:
 class CaptionConfig:
     emoji: dict = _f({"happiness": "😊", "surprise": "😮", "neutral": "😐", "fear": "😨",
                       "disgust": "🤢", "anger": "😠", "sadness": "😢"})
-    """Emoji shown for each label (the labels are the models' own: checked when they load)."""
+    """Emoji shown for each label (the models' own labels: emocap/labels.py checks them)."""
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
-from emocap import asr
-from emocap.config import Config, DisplayConfig, check_emoji
+from emocap import asr, labels
+from emocap.config import Config, DisplayConfig
 from emocap.display.sink import Sink
 from emocap.display.terminal import JsonSink, TerminalSink
 from emocap.emotion.engine import EmotionEngine
@@ -56,7 +56,7 @@ def build_service(cfg: Config, sources: list, as_json: bool = False, frames: Pat
     starts) means the first utterance is captioned at full speed."""
     meter = Meter()
     engine = EmotionEngine(cfg.emotion, meter, cfg.mode.initial, cfg.audio.sample_rate)
-    check_emoji(cfg, dict.fromkeys(label for m in engine.models.values() for label in m.labels))
+    labels.check_emoji(cfg, labels.of_models(engine.models.values()))
     recognizer = asr.Recognizer(asr.model_dir(cfg.asr.model), cfg.audio.sample_rate)
     warm(engine, recognizer, cfg.audio.sample_rate)
     service = Service(cfg, sources, open_sinks(cfg, as_json, frames), recognizer=recognizer, engine=engine,

@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from emocap import asr, config
+from emocap import asr, config, labels
 from emocap.emotion.model import EmotionModel
 from emocap.errors import ConfigError, ModelError
 
@@ -34,6 +34,6 @@ def _check_models(cfg: config.Config) -> None:
             opened.append(check())
         except ModelError as e:
             raise ConfigError(f"{cfg.source}: {key}: {e}") from None
-    config.check_emoji(cfg, dict.fromkeys(label for m in opened[:2] for label in m.labels))
+    labels.check_emoji(cfg, labels.of_models(opened[:2]))
     if cfg.audio.source == "file" and not Path(cfg.audio.demo_file).is_file():
         raise ConfigError(f"{cfg.source}: [audio] demo_file: {cfg.audio.demo_file} not found; expected an audio file")
