@@ -2,6 +2,7 @@
 the packaged default; every command that reads one finds it the same way. Path keys left out
 mean the files installed with emocap; the emoji are checked against the models' labels."""
 import dataclasses
+import importlib
 
 import pytest
 
@@ -9,8 +10,10 @@ from emocap import cli, config, labels, paths
 from emocap.emotion.model import EmotionModel
 from emocap.errors import ConfigError
 
-# Each command that reads a config, with the arguments it needs to get that far.
-COMMANDS = [["run"], ["replay", "absent.flac"], ["check-config"], ["stats"]]
+# Every registered command reads a config, found the same way; some need arguments to get that far.
+ARGS = {"replay": ["absent.flac"]}
+COMMANDS = [[name, *ARGS.get(name, [])] for name in (importlib.import_module(f"emocap.commands.{m}").NAME
+                                                    for m in cli.COMMANDS)]
 
 
 @pytest.fixture
