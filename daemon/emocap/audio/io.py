@@ -1,4 +1,10 @@
-"""Reading audio files as 16 kHz mono int16, whatever their rate and channel count."""
+"""Reading audio files as 16 kHz mono int16, whatever their rate and channel count.
+
+Whatever a file's header claims, memory follows what is really decoded: the file is read in
+blocks (a header claiming terabytes of samples allocates nothing for them), a recording
+longer than MAX_SECONDS is refused as it is read (a tiny FLAC can expand to gigabytes), and so
+is a sample rate outside RATES (resampling from an absurd rate needs an absurd filter).
+"""
 from __future__ import annotations
 
 from math import gcd
@@ -9,6 +15,11 @@ import soundfile as sf
 from scipy.signal import resample_poly
 
 from emocap.errors import AudioError
+
+MAX_SECONDS = 3600
+"""Longest recording read whole, seconds: an hour of 48 kHz audio is ~700 MB as float32."""
+RATES = (4000, 384000)
+"""Sample rates accepted, Hz."""
 
 
 def to_int16(x: np.ndarray) -> np.ndarray:
@@ -29,10 +40,24 @@ def _check_complete(path: Path) -> None:
     (``data : 32000 (should be 19956)``); a truncated recording is refused, not half-played."""
     for line in sf.info(str(path)).extra_info.splitlines():
         line = line.strip()
-        if line.startswith(("data", "SSND")) and "(should be" in line:
-            declared, actual = line.split(":", 1)[1].replace(")", "").split("(should be")
+        if line.startswith(("data", "SSND")) and "(should be" in line and ":" in line:
+            declared, _, actual = line.split(":", 1)[1].replace(")", "").partition("(should be")
             raise AudioError(f"{path}: truncated audio file: its header declares {declared.strip()} "
                              f"bytes of samples, the file holds {actual.strip()}")
+
+
+def _read_mono(f: sf.SoundFile, path: Path) -> np.ndarray:
+    """All of ``f`` as float32 mono at its own rate, block by block."""
+    if not RATES[0] <= f.samplerate <= RATES[1]:
+        raise AudioError(f"{path}: sample rate {f.samplerate} Hz; expected {RATES[0]}..{RATES[1]} Hz")
+    block = max(1024, 2**20 // max(f.channels, 1))  # at most ~4 MB of samples per read
+    limit, parts, n = MAX_SECONDS * f.samplerate, [], 0
+    while len(x := f.read(block, dtype="float32", always_2d=True)):
+        parts.append(x.mean(axis=1))
+        n += len(x)
+        if n > limit:
+            raise AudioError(f"{path}: longer than {MAX_SECONDS} s; split it into shorter recordings")
+    return np.concatenate(parts) if parts else np.zeros(0, np.float32)
 
 
 def load_audio(path: str | Path, rate: int = 16000) -> np.ndarray:
@@ -44,10 +69,11 @@ def load_audio(path: str | Path, rate: int = 16000) -> np.ndarray:
         raise AudioError(f"{path}: the file is empty (0 bytes); expected WAV, FLAC or OGG audio")
     try:
         _check_complete(path)
-        data, src_rate = sf.read(str(path), dtype="float32", always_2d=True)
-    except (sf.LibsndfileError, RuntimeError, ValueError) as e:
-        raise AudioError(f"{path}: cannot read audio ({e}); expected WAV, FLAC or OGG") from None
-    if data.shape[0] == 0:
+        with sf.SoundFile(str(path)) as f:
+            mono, src_rate = _read_mono(f, path), f.samplerate
+    except (sf.LibsndfileError, RuntimeError, ValueError, TypeError, OverflowError) as e:
+        reason = " ".join(str(e).split())  # libsndfile's messages may span lines
+        raise AudioError(f"{path}: cannot read audio ({reason}); expected WAV, FLAC or OGG") from None
+    if len(mono) == 0:
         raise AudioError(f"{path}: the file holds no audio samples")
-    mono = data.mean(axis=1)
     return to_int16(resample(mono, src_rate, rate))
