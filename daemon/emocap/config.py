@@ -8,6 +8,7 @@ expectation. No stage reads the file itself; emocap/paths.py says which file is 
 from __future__ import annotations
 
 import dataclasses
+import math
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -182,6 +183,10 @@ _TYPES = {int: (int,), float: (int, float), bool: (bool,), str: (str,), dict: (d
 def _check(where: str, f: dataclasses.Field, typ: type, value: Any, base: Path) -> Any:
     if typ is not bool and isinstance(value, bool) or not isinstance(value, _TYPES[typ]):
         raise ConfigError(f"{where}: expected {typ.__name__}, got {type(value).__name__} {value!r}")
+    if isinstance(value, float) and not math.isfinite(value):  # nan passes every range check
+        raise ConfigError(f"{where}: expected a finite number, got {value!r}")
+    if isinstance(value, str) and "\0" in value:  # no file name or device can hold one
+        raise ConfigError(f"{where}: expected text without NUL characters, got {value!r}")
     m = f.metadata
     if m.get("choices") and value not in m["choices"]:
         raise ConfigError(f"{where}: expected one of {list(m['choices'])}, got {value!r}")
