@@ -7,7 +7,7 @@ is a sample rate outside RATES (resampling from an absurd rate needs an absurd f
 """
 from __future__ import annotations
 
-from math import gcd
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -28,11 +28,15 @@ def to_int16(x: np.ndarray) -> np.ndarray:
 
 
 def resample(x: np.ndarray, src_rate: int, dst_rate: int) -> np.ndarray:
-    """Polyphase resampling of float samples (no-op when the rates match)."""
+    """Polyphase resampling of float samples (no-op when the rates match).
+
+    The ratio is exact for every usual rate (44.1 kHz: 160/441); an odd one (89317 Hz) is
+    approximated within 1/1000 of its denominator, as an exact ratio would need a filter of
+    millions of taps. The speed error of that is under 0.01 %."""
     if src_rate == dst_rate:
         return x
-    g = gcd(src_rate, dst_rate)
-    return resample_poly(x, dst_rate // g, src_rate // g)
+    ratio = Fraction(dst_rate, src_rate).limit_denominator(1000)
+    return resample_poly(x, ratio.numerator, ratio.denominator)
 
 
 def _check_complete(path: Path) -> None:
