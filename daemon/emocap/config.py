@@ -43,9 +43,8 @@ class AudioConfig:
     """Audio read from the ring but not yet recognised, seconds: absorbs a slow decode or
     emotion run; when it is full the loop waits and the ring buffer fills next."""
     stop_drain_s: float = _f(3.0, lo=0.0, hi=60.0)
-    """At stop, audio already captured is still captioned for at most this long, seconds; the
-    rest is dropped (and counted) and the utterance in progress is finished. Keeps the exit
-    well within the unit's TimeoutStopSec on a slow CPU."""
+    """At stop, captured audio is still captioned this long at most, seconds; the rest is
+    dropped and counted (the exit stays within TimeoutStopSec on a slow CPU)."""
     reopen_s: float = _f(2.0, lo=0.1, hi=300.0)
     """Wait before reopening a lost microphone, seconds."""
     demo_file: str = _f("demo/demo_ko.flac", path=True)
@@ -183,10 +182,8 @@ _TYPES = {int: (int,), float: (int, float), bool: (bool,), str: (str,), dict: (d
 def _check(where: str, f: dataclasses.Field, typ: type, value: Any, base: Path) -> Any:
     if typ is not bool and isinstance(value, bool) or not isinstance(value, _TYPES[typ]):
         raise ConfigError(f"{where}: expected {typ.__name__}, got {type(value).__name__} {value!r}")
-    if isinstance(value, float) and not math.isfinite(value):  # nan passes every range check
-        raise ConfigError(f"{where}: expected a finite number, got {value!r}")
-    if isinstance(value, str) and "\0" in value:  # no file name or device can hold one
-        raise ConfigError(f"{where}: expected text without NUL characters, got {value!r}")
+    if isinstance(value, float) and not math.isfinite(value) or isinstance(value, str) and "\0" in value:  # nan passes ranges
+        raise ConfigError(f"{where}: expected {'a finite number' if typ is float else 'text without NUL'}, got {value!r}")
     m = f.metadata
     if m.get("choices") and value not in m["choices"]:
         raise ConfigError(f"{where}: expected one of {list(m['choices'])}, got {value!r}")
