@@ -1,6 +1,6 @@
 """Dynamic Inference Mode against the deadline, through the real service: real Vosk, the real
 EmotionEngine and both real ONNX models, each model run slowed by a fixed sleep as on a
-slower CPU, the real Monitor deciding. The CPU-idle axis is held out of the way (never busy
+slower CPU, the Monitor that `emocap replay` runs deciding. The CPU-idle axis is held out of the way (never busy
 enough to step down, never idle enough to step up) so that the deadline alone moves the mode.
 """
 import dataclasses
@@ -11,11 +11,10 @@ import pytest
 
 from emocap import asr, config
 from emocap.audio.sources import FileSource
+from emocap.commands._common import background_workers, warm
 from emocap.emotion.engine import EmotionEngine
 from emocap.emotion.model import EmotionModel
 from emocap.meter import Meter
-from emocap.monitor import Monitor
-from emocap.perf import PerfLog
 from emocap.service import Service
 
 KO = "asr/ko/emotiontts/Emotional/emotional-to-emotional"
@@ -66,10 +65,11 @@ def replay(tmp_path, shared_data, n_files, *, initial, small_s, large_s, deadlin
     files = [f for spk in ("nea", "nee") for f in sorted((shared_data / KO / spk).glob("*.flac"))[:6]][:n_files]
     sources = [FileSource(f, 16000, 1600, False) for f in files]
     sink = Captions()
-    service = Service(cfg, sources, [sink], recognizer=asr.Recognizer(asr.model_dir(cfg.asr.model), 16000),
-                      engine=engine, meter=meter)
-    service.add_worker(Monitor.for_service(cfg.mode, cfg.perf, meter, engine, PerfLog(cfg.perf, journal=None,
-                                                                                          stream=None)))
+    recognizer = asr.Recognizer(asr.model_dir(cfg.asr.model), 16000)
+    warm(engine, recognizer, 16000)  # as build_service does, which builds its own models
+    service = Service(cfg, sources, [sink], recognizer=recognizer, engine=engine, meter=meter)
+    for worker in background_workers(cfg, service):  # the Monitor, as for `emocap replay`
+        service.add_worker(worker)
     service.run()
     recs = [json.loads(line) for line in (tmp_path / "perf.jsonl").read_text().splitlines()]
     for r in recs:  # what happened, for the reader of `pytest -s`
