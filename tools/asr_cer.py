@@ -1,12 +1,16 @@
 #!/usr/bin/env python3
-"""Character error rate of the captions: through the pipeline vs. Vosk fed each file whole.
+"""Character and word error rates of the captions: through the pipeline vs. Vosk fed each file whole.
 
-    python tools/asr_cer.py [--manifest ../shared/data/asr/ko/manifest.csv] [--limit N]
+    python tools/asr_cer.py [--manifest ../shared/data/asr/ko/manifest.csv] [--limit N] [--config PATH]
+                            [--spacing-off] [--no-whole-file] [--details]
 
 Pipeline: one ``emocap replay --json`` process over all files (fast mode), captions mapped
-back to files by time. Whole-file: each file's 16 kHz PCM fed to a fresh KaldiRecognizer in
+back to files by time; with --spacing-off a second one with ``[captions] spacing = "none"``
+runs beside it. Whole-file: each file's 16 kHz PCM fed to a fresh KaldiRecognizer in
 8000-byte chunks, text = the Result()s and FinalResult() joined by spaces (the method of
-../shared/data/README.md). The two run side by side. Prints one JSON object.
+../shared/data/README.md), scored raw and re-spaced by emocap.spacing. All run side by side.
+CER: characters, spaces and punctuation removed; WER: eojeol (whitespace words). Prints one
+JSON object.
 """
 from __future__ import annotations
 
@@ -38,6 +42,8 @@ def parse_args(argv=None):
     p.add_argument("--manifest", type=Path, default=DEFAULT_MANIFEST)
     p.add_argument("--limit", type=int, default=0, help="first N files only (0: all)")
     p.add_argument("--config", type=Path, help="config for the pipeline run")
+    p.add_argument("--spacing-off", action="store_true", help="also replay with [captions] spacing = none")
+    p.add_argument("--no-whole-file", action="store_true", help="skip the whole-file Vosk decode")
     p.add_argument("--details", action="store_true", help="add per-file texts to the output")
     return p.parse_args(argv)
 
@@ -77,42 +83,80 @@ def whole_file_texts(audio: list, model_path: Path) -> list[str]:
 
 
 def score(refs: list[str], hyps: list[str]) -> dict:
+    """CER (characters, spaces removed) and WER (eojeol: whitespace words), summed over files."""
     errs = [cer.errors(r, h) for r, h in zip(refs, hyps)]
     e, n = sum(x for x, _ in errs), sum(y for _, y in errs)
-    return {"errors": e, "ref_chars": n, "cer": round(e / n, 4)}
+    werrs = [cer.word_errors(r, h) for r, h in zip(refs, hyps)]
+    we, wn = sum(x for x, _ in werrs), sum(y for _, y in werrs)
+    return {"cer": round(e / n, 4), "char_errors": e, "ref_chars": n, "wer": round(we / wn, 4), "word_errors": we,
+            "ref_words": wn, "hyp_words": sum(len(cer.words(h)) for h in hyps)}
+
+
+def configs(args, tmp: Path) -> dict[str, Path | None]:
+    """The pipeline runs: as configured, and (--spacing-off) the same with spacing none."""
+    runs: dict[str, Path | None] = {"pipeline": args.config}
+    if args.spacing_off:
+        import dataclasses
+
+        import bench
+        from emocap import config
+
+        cfg = config.load(args.config)
+        off = dataclasses.replace(cfg, captions=dataclasses.replace(cfg.captions, spacing="none"))
+        runs["pipeline_spacing_none"] = bench.write_config(off, tmp / "spacing_none.toml")
+    return runs
+
+
+def run_pipelines(runs: dict, files: list[str], tmp: Path) -> dict[str, list[dict]]:
+    procs = {}
+    for name, cfg in runs.items():
+        out, err = open(tmp / f"{name}.out", "w+"), open(tmp / f"{name}.err", "w+")
+        procs[name] = (start_pipeline(files, cfg, out, err), out, err)
+    results = {}
+    for name, (proc, out, err) in procs.items():
+        proc.wait()
+        out.seek(0), err.seek(0)
+        if proc.returncode != 0:
+            raise RuntimeError(f"{name}: emocap replay failed: {err.read().strip()[-500:]}")
+        results[name] = [json.loads(l) for l in out.read().splitlines()]
+    return results
 
 
 def main(argv=None) -> int:
     args = parse_args(argv)
     rows = read_manifest(args.manifest, args.limit)
-    files = [r["file"] for r in rows]
+    files, refs = [r["file"] for r in rows], [r["text"] for r in rows]
     t0 = time.monotonic()
-    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-        proc = start_pipeline(files, args.config, out, err)
-        done: dict[str, float] = {}
-        waiter = threading.Thread(target=lambda: (proc.wait(), done.setdefault("t", time.monotonic() - t0)))
+    with tempfile.TemporaryDirectory() as tmp:
+        done: dict = {}
+        runs = configs(args, Path(tmp))
+        waiter = threading.Thread(target=lambda: done.update(run_pipelines(runs, files, Path(tmp))))
         waiter.start()
         audio = [load_audio(f) for f in files]
-        whole = whole_file_texts(audio, asr.model_dir(""))
+        whole = None if args.no_whole_file else whole_file_texts(audio, asr.model_dir(""))
         t_whole = time.monotonic() - t0
         waiter.join()
-        t_pipe = done["t"]
-        out.seek(0), err.seek(0)
-        lines, errors = out.read().splitlines(), err.read()
-    if proc.returncode != 0:
-        print(errors, file=sys.stderr)
+    if set(done) != set(runs):
+        print("asr_cer: a pipeline run failed (see above)", file=sys.stderr)
         return 1
-    caps = cer.captions_by_file([json.loads(l) for l in lines], [len(a) / 16000 for a in audio])
-    piped = [" ".join(c["text"] for c in cs) for cs in caps]
-    refs = [r["text"] for r in rows]
-    result = {"files": len(rows), "audio_s": round(sum(len(a) for a in audio) / 16000, 1),
-              "pipeline": score(refs, piped), "whole_file": score(refs, whole),
-              "files_differing": sum(cer.normalise(a) != cer.normalise(b) for a, b in zip(piped, whole)),
-              "captions": sum(len(c) for c in caps), "pipeline_wall_s": round(t_pipe, 1),
-              "whole_file_wall_s": round(t_whole, 1), "note": "both decoders ran concurrently on this machine"}
+    durations = [len(a) / 16000 for a in audio]
+    result = {"files": len(rows), "audio_s": round(sum(durations), 1)}
+    for name, lines in done.items():
+        caps = cer.captions_by_file(lines, durations)
+        result[name] = {**score(refs, [" ".join(c["text"] for c in cs) for cs in caps]),
+                        "captions": sum(len(c) for c in caps)}
+    if whole is not None:
+        from emocap.spacing import KiwiSpacing
+
+        spacer = KiwiSpacing()
+        result["whole_file"] = score(refs, whole)
+        result["whole_file_spaced"] = score(refs, [spacer.space(w) for w in whole])
+        result["whole_file_wall_s"] = round(t_whole, 1)
+    result["wall_s"] = round(time.monotonic() - t0, 1)
+    result["note"] = "the decoders ran concurrently on this machine"
     if args.details:
-        result["per_file"] = [{"path": r["path"], "ref": r["text"], "pipeline": p, "whole_file": w}
-                              for r, p, w in zip(rows, piped, whole) if cer.normalise(p) != cer.normalise(w)]
+        piped = [" ".join(c["text"] for c in cs) for cs in cer.captions_by_file(done["pipeline"], durations)]
+        result["per_file"] = [{"path": r["path"], "ref": r["text"], "pipeline": p} for r, p in zip(rows, piped)]
     print(json.dumps(result, ensure_ascii=False, indent=1))
     return 0
 

@@ -1,8 +1,10 @@
-"""Character error rate for Korean captions, and splitting ``emocap replay --json`` output
-of several files back into files.
+"""Character and word error rates for Korean captions, and splitting ``emocap replay --json``
+output of several files back into files.
 
 CER = Levenshtein distance over characters / reference length, after NFC and keeping only
 ``str.isalnum()`` characters (spaces and punctuation removed), as in ../shared/data/README.md.
+WER = the same over words: whitespace-separated eojeol (Korean spacing units), each
+normalised the same way (a word of punctuation alone is dropped).
 """
 from __future__ import annotations
 
@@ -14,7 +16,12 @@ def normalise(text: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFC", text) if c.isalnum())
 
 
-def levenshtein(a: str, b: str) -> int:
+def words(text: str) -> list[str]:
+    return [w for w in (normalise(t) for t in text.split()) if w]
+
+
+def levenshtein(a, b) -> int:
+    """Edit distance between two sequences (strings: characters; lists: words)."""
     prev = list(range(len(b) + 1))
     for i, ca in enumerate(a, 1):
         cur = [i]
@@ -27,6 +34,12 @@ def levenshtein(a: str, b: str) -> int:
 def errors(ref: str, hyp: str) -> tuple[int, int]:
     """(character errors, reference characters) after normalisation."""
     r, h = normalise(ref), normalise(hyp)
+    return levenshtein(r, h), len(r)
+
+
+def word_errors(ref: str, hyp: str) -> tuple[int, int]:
+    """(word errors, reference words): spacing counts, characters within a word too."""
+    r, h = words(ref), words(hyp)
     return levenshtein(r, h), len(r)
 
 

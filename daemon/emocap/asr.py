@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from emocap.errors import ModelError
 from emocap.native_stderr import captured_stderr
@@ -51,9 +52,10 @@ def model_dir(configured: str) -> Path:
 
 
 class Recognizer:
-    """One KaldiRecognizer for the life of the service; not thread-safe (the captioner owns it)."""
+    """One KaldiRecognizer for the life of the service; not thread-safe (the captioner owns it).
+    ``space`` re-spaces the text of partials and finals (emocap.spacing); identity by default."""
 
-    def __init__(self, path: Path, sample_rate: int) -> None:
+    def __init__(self, path: Path, sample_rate: int, space: Callable[[str], str] = str) -> None:
         import vosk
 
         vosk.SetLogLevel(-1)  # Kaldi's start-up chatter; its errors are still printed, so capture them
@@ -74,7 +76,7 @@ class Recognizer:
             reason = kaldi.first_error() or "Failed to create a recognizer"
             raise ModelError(f"{path}: Vosk could not load the model's graph ({reason}); {_FIX}")
         self._rec.SetWords(True)  # word times give each final its span
-        self._partial = ""
+        self._partial, self._space = "", space
         self.samples = 0
         """Samples fed so far: Vosk's clock, in which its word times are given."""
 
@@ -98,7 +100,7 @@ class Recognizer:
         if text == self._partial:
             return None
         self._partial = text
-        return text
+        return self._space(text)
 
     def finish(self) -> Utterance | None:
         """End of a stream: flush what is pending (the next stream starts a fresh decoder)."""
@@ -111,4 +113,4 @@ class Recognizer:
         text = r.get("text", "").strip()
         if not text or not words:  # noise: Vosk closes empty utterances too
             return None
-        return Utterance(text=text, start_s=float(words[0]["start"]), end_s=float(words[-1]["end"]))
+        return Utterance(text=self._space(text), start_s=float(words[0]["start"]), end_s=float(words[-1]["end"]))

@@ -107,6 +107,8 @@ class CaptionConfig:
     emoji: dict = _f({"happiness": "😊", "surprise": "😮", "neutral": "😐", "fear": "😨",
                       "disgust": "🤢", "anger": "😠", "sadness": "😢"})
     """Emoji shown for each label (the models' own labels: emocap/labels.py checks them)."""
+    spacing: str = _f("kiwi", choices=("kiwi", "none"))
+    """Re-space Vosk's morpheme-split Korean into words with kiwipiepy (none when not installed)."""
 
 
 @dataclass(frozen=True)

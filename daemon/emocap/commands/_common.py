@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from emocap import asr, labels
+from emocap import asr, labels, spacing
 from emocap.config import Config, DisplayConfig
 from emocap.display.sink import Sink
 from emocap.display.terminal import JsonSink, TerminalSink
@@ -57,7 +57,8 @@ def build_service(cfg: Config, sources: list, as_json: bool = False, frames: Pat
     meter = Meter()
     engine = EmotionEngine(cfg.emotion, meter, cfg.mode.initial, cfg.audio.sample_rate)
     labels.check_emoji(cfg, labels.of_models(engine.models.values()))
-    recognizer = asr.Recognizer(asr.model_dir(cfg.asr.model), cfg.audio.sample_rate)
+    spacer = spacing.make_spacer(cfg.captions.spacing)
+    recognizer = asr.Recognizer(asr.model_dir(cfg.asr.model), cfg.audio.sample_rate, space=spacer.space)
     warm(engine, recognizer, cfg.audio.sample_rate)
     service = Service(cfg, sources, open_sinks(cfg, as_json, frames), recognizer=recognizer, engine=engine,
                       meter=meter)

@@ -1,0 +1,84 @@
+"""Korean word spacing of caption text.
+
+Vosk's Korean model emits morphemes as words (``취득 을 원 하시면``), which wraps early on the
+OLED and reads like a parse tree. kiwipiepy re-spaces the text into eojeol (``취득을 원하시면``).
+Only spaces may change: a result whose other characters differ from the input is thrown away
+and the input kept, so recognition (CER) is never touched by spacing.
+
+The model loads once at start (about a second), then is warmed so the first caption does not
+pay for Kiwi's lazy initialisation. Its dictionaries (proper nouns, typos, multi-word names)
+cost memory and did not lower the word error rate on our data, so they stay off.
+"""
+from __future__ import annotations
+
+import logging
+import time
+import unicodedata
+import warnings
+from typing import Protocol
+
+log = logging.getLogger(__name__)
+
+CHOICES = ("kiwi", "none")
+WARM_TEXT = "심폐소생술 을 자격증 취득 을 원 하시면 인터넷 으로 신청 해주세요"
+
+
+class Spacer(Protocol):
+    name: str
+
+    def space(self, text: str) -> str:
+        """The text re-spaced; its non-space characters unchanged."""
+
+
+class NoSpacing:
+    name = "none"
+
+    def space(self, text: str) -> str:
+        return text
+
+
+def _letters(text: str) -> str:
+    return "".join(unicodedata.normalize("NFC", text).split())
+
+
+class KiwiSpacing:
+    name = "kiwi"
+
+    def __init__(self, dicts: bool = False, reset_whitespace: bool = True, space_tolerance: int = 0,
+                 model_type: str = "cong") -> None:
+        """The defaults are the shipped choice (tools/spacing_bench.py --compare measures the others)."""
+        from kiwipiepy import Kiwi
+
+        t0 = time.perf_counter()
+        with warnings.catch_warnings():  # num_workers=0 (one thread, ours) warns of a changed default
+            warnings.simplefilter("ignore", DeprecationWarning)
+            self._kiwi = Kiwi(num_workers=0, load_default_dict=dicts, load_typo_dict=dicts, load_multi_dict=dicts,
+                              model_type=model_type)
+        self._kiwi.global_config.space_tolerance = space_tolerance
+        self._reset = reset_whitespace
+        self._kiwi.space(WARM_TEXT, reset_whitespace=self._reset)
+        self.load_s = time.perf_counter() - t0
+        self.rejected = 0
+        """Results thrown away because a character other than a space changed."""
+
+    def space(self, text: str) -> str:
+        if not text.strip():
+            return text
+        out = self._kiwi.space(text, reset_whitespace=self._reset).strip()
+        if _letters(out) != _letters(text):
+            self.rejected += 1
+            return text
+        return " ".join(out.split())
+
+
+def make_spacer(choice: str) -> Spacer:
+    """``[captions] spacing``: kiwi when kiwipiepy is importable, else none (one log line)."""
+    if choice == "none":
+        return NoSpacing()
+    try:
+        return KiwiSpacing()
+    except ImportError as e:
+        log.warning("[captions] spacing = kiwi: kiwipiepy is not installed (%s); captions keep Vosk's spacing", e)
+    except Exception as e:  # a broken model package must not stop captions
+        log.warning("[captions] spacing = kiwi: Kiwi failed to load (%s); captions keep Vosk's spacing", e)
+    return NoSpacing()
