@@ -16,7 +16,7 @@ def test_bench_json_has_every_section_with_units(shared_data):
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
     sections = ("mfcc", "inference", "emotion_window", "cascade", "caption_latency", "replay", "peak_rss",
-                "drops_under_load")
+                "drops_under_load", "spacing")
     assert set(sections) <= set(out)
     for name in sections:
         assert out[name]["unit"], name
@@ -26,6 +26,8 @@ def test_bench_json_has_every_section_with_units(shared_data):
     assert out["mfcc"]["same_output"] is True
     assert out["mfcc"]["emocap"]["p50"] > 0 and out["inference"]["large"]["p95"] > 0
     assert out["machine"]["blas_threads"] == "1"
+    sp = out["spacing"]  # measured on the real Vosk sample in a fresh process
+    assert sp["captions"] == 40 and sp["rejected"] == 0 and sp["per_caption_ms"]["p50"] > 0 and sp["rss_added_mb"] > 0
     c = out["cascade"]
     assert c["clips"] == 592 and 0 <= c["rate"] <= 1 and c["threshold"] == 0.6
 

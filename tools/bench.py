@@ -8,6 +8,7 @@ Every figure carries its unit. Sections:
   inference       small and large model, one window, onnxruntime with 1 thread
   emotion_window  MFCC + small model for one window: the per-window emotion cost
   cascade         share of test-split clips the small model is unsure of (re-run on large)
+  spacing         Korean spacing (kiwipiepy) per caption, its RSS and load time (tools/spacing_bench.py)
   caption_latency  after Vosk's final result, per caption, real-time replay of continuous speech
                    (dynamic mode as configured), and with each mode held (fast replays)
   replay           process CPU share of one core (real-time replay), real-time factor (fast replay)
@@ -46,6 +47,7 @@ import python_speech_features as psf  # noqa: E402
 import soundfile as sf  # noqa: E402
 
 import serdata  # noqa: E402
+import spacing_bench  # noqa: E402
 from emocap import config, features, stats  # noqa: E402
 from emocap.emotion.mode import MODES  # noqa: E402
 from emocap.emotion.model import EmotionModel  # noqa: E402
@@ -279,6 +281,7 @@ def run(cfg: config.Config, runs: int, pipeline: bool = True) -> dict:
         "inference": bench_inference(models, x, runs),
         "emotion_window": bench_emotion_window(models["small"], x, runs),
         "cascade": bench_cascade(models, cfg.emotion.cascade_confidence, ROOT / "splits" / "ser_split.json"),
+        "spacing": spacing_bench.spacing(),  # Korean spacing: ms per caption, RSS added, load time
         **(pipeline_figures(cfg, [DATA / f for f in CONTINUOUS]) if pipeline else pipeline_missing("--no-pipeline")),
     }
 
@@ -299,6 +302,7 @@ def text(r: dict) -> str:
              f"MFCC + small per window, ms  {_q(r['emotion_window'])}",
              f"cascade rate (test split)    {c['rate']:.3f} of {c['clips']} clips below {c['threshold']}; accuracy "
              + ", ".join(f"{k} {v:.3f}" for k, v in c["accuracy"].items())]
+    lines.append(spacing_bench.text_line(r["spacing"]))
     lines += pipeline_text(r)
     return "\n".join(lines)
 

@@ -77,6 +77,14 @@ def spacing(reps: int = 5) -> dict:
             "note": f"{SAMPLE.name}: real Vosk captions, each spaced {reps} times in a fresh process"}
 
 
+def text_line(r: dict) -> str:
+    if r.get("reason"):
+        return f"Korean spacing per caption   n/a ({r['reason']})"
+    q = r["per_caption_ms"]
+    return (f"Korean spacing per caption   ms p50 {q['p50']:.3f}  p95 {q['p95']:.3f}; +{r['rss_added_mb']} MB RSS, "
+            f"load {r['load_s']} s")
+
+
 OPTION_GRID = [dict(dicts=d, model_type=m, reset_whitespace=r, space_tolerance=t)
                for d, m, (r, t) in itertools.product((False, True), ("cong", "cong-global"),
                                                      ((True, 0), (False, 0), (False, 1), (False, 2)))]
@@ -117,8 +125,7 @@ def main(argv=None) -> int:
         print(json.dumps(out, ensure_ascii=False, indent=None if args.json else 1))
         return 0
     r = spacing()
-    print(json.dumps(r, ensure_ascii=False) if args.json else
-          f"spacing: {r['per_caption_ms']} ms per caption, +{r['rss_added_mb']} MB RSS, load {r['load_s']} s")
+    print(json.dumps(r, ensure_ascii=False) if args.json else text_line(r))
     return 0
 
 
