@@ -73,6 +73,7 @@ def test_install_script_stages_unit_and_a_config_using_the_installed_models(tmp_
     assert "small_model" not in raw["emotion"] and "large_model" not in raw["emotion"]
     assert "demo_file" not in raw["audio"]
     assert raw["perf"]["log_path"] == "/var/lib/emocap/perf.jsonl"  # the unit's StateDirectory
+    assert raw["transcript"]["path"] == "/var/lib/emocap/transcript.jsonl"  # there too
     cfg = config.load(cfg_file)  # valid, its models are the package's, otherwise the shipped defaults
     assert cfg.emotion.small_model == str((paths.SHARE / "models" / "small.onnx").resolve())
     assert cfg.audio.demo_file == str(paths.DEMO.resolve())

@@ -8,9 +8,9 @@
 # environment at PREFIX/venv with emocap installed from this checkout (`pip install .`: the
 # wheel carries the models, the demo and the default config), writes /etc/emocap/config.toml
 # unless one exists (the shipped config with its model and demo paths commented out, so the
-# installed ones are used; perf log in /var/lib/emocap), installs systemd/emocap.service with
-# ExecStart pointing at the venv, checks it with systemd-analyze verify, then enables and
-# starts it.
+# installed ones are used; perf log and transcript in /var/lib/emocap), installs
+# systemd/emocap.service with ExecStart pointing at the venv, checks it with systemd-analyze
+# verify, then enables and starts it.
 # Needs (apt): python3-venv, pkg-config, portaudio19-dev, libsystemd-dev, fonts-nanum.
 set -euo pipefail
 
@@ -70,6 +70,7 @@ write_config() {
         echo "# the files installed with emocap are used. Give absolute paths to use others."
         sed -e "s#^\(small_model\|large_model\|demo_file\) = #\# \1 = #" \
             -e "s#^log_path = \"[^\"]*\"#log_path = \"/var/lib/emocap/perf.jsonl\"#" \
+            -e "s#^path = \"~/.local/state/emocap/transcript.jsonl\"#path = \"/var/lib/emocap/transcript.jsonl\"#" \
             "$REPO/config.toml"
     } > "$dest"
     chmod 0644 "$dest"

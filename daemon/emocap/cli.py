@@ -20,7 +20,7 @@ from typing import NoReturn
 from emocap import __version__
 from emocap.errors import EmocapError
 
-COMMANDS = ["run", "replay", "check_config", "stats"]  # module names in emocap/commands/
+COMMANDS = ["run", "replay", "check_config", "stats", "transcript"]  # module names in emocap/commands/
 
 log = logging.getLogger("emocap")
 

@@ -8,13 +8,13 @@ expectation. No stage reads the file itself; emocap/paths.py says which file is 
 from __future__ import annotations
 
 import dataclasses
-import math
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, get_type_hints
 
 from emocap import paths
+from emocap.config_values import check as _check
 from emocap.emotion.mode import MODES
 from emocap.errors import ConfigError
 
@@ -166,6 +166,18 @@ class PerfConfig:
 
 
 @dataclass(frozen=True)
+class TranscriptConfig:
+    enabled: bool = _f(True)
+    """`emocap run` appends every final caption to the transcript (`emocap transcript` reads it)."""
+    path: str = _f("~/.local/state/emocap/transcript.jsonl", path=True)
+    """JSON-lines transcript; rotated files lie beside it (transcript.<UTC time>.jsonl)."""
+    keep_days: float = _f(7.0, lo=0.01, hi=3650.0)
+    """Rotated files last written longer ago than this are deleted, days."""
+    max_mb: float = _f(20.0, lo=0.01, hi=10000.0)
+    """All transcript files together stay under this (oldest deleted first), MB."""
+
+
+@dataclass(frozen=True)
 class Config:
     audio: AudioConfig = field(default_factory=AudioConfig)
     asr: AsrConfig = field(default_factory=AsrConfig)
@@ -174,29 +186,9 @@ class Config:
     captions: CaptionConfig = field(default_factory=CaptionConfig)
     display: DisplayConfig = field(default_factory=DisplayConfig)
     perf: PerfConfig = field(default_factory=PerfConfig)
+    transcript: TranscriptConfig = field(default_factory=TranscriptConfig)
     source: Path = paths.PACKAGED_CONFIG
     """The file this was read from (relative paths inside it resolve against its folder)."""
-
-
-_TYPES = {int: (int,), float: (int, float), bool: (bool,), str: (str,), dict: (dict,)}
-
-
-def _check(where: str, f: dataclasses.Field, typ: type, value: Any, base: Path) -> Any:
-    if typ is not bool and isinstance(value, bool) or not isinstance(value, _TYPES[typ]):
-        raise ConfigError(f"{where}: expected {typ.__name__}, got {type(value).__name__} {value!r}")
-    if isinstance(value, float) and not math.isfinite(value) or isinstance(value, str) and "\0" in value:  # nan passes ranges
-        raise ConfigError(f"{where}: expected {'a finite number' if typ is float else 'text without NUL'}, got {value!r}")
-    m = f.metadata
-    if m.get("choices") and value not in m["choices"]:
-        raise ConfigError(f"{where}: expected one of {list(m['choices'])}, got {value!r}")
-    if m.get("lo") is not None and value < m["lo"] or m.get("hi") is not None and value > m["hi"]:
-        raise ConfigError(f"{where}: expected {m['lo']}..{m['hi']}, got {value!r}")
-    if typ is float:
-        value = float(value)
-    if m.get("path") and value:
-        p = Path(value).expanduser()
-        value = str(p if p.is_absolute() else (base / p).resolve())
-    return value
 
 
 def _section(cls: type, name: str, raw: dict, file: Path) -> Any:

@@ -18,6 +18,7 @@ from emocap.meter import Meter
 from emocap.monitor import Monitor
 from emocap.perf import PerfLog
 from emocap.service import Service, Worker
+from emocap.transcript.sink import TranscriptSink
 
 log = logging.getLogger(__name__)
 
@@ -60,8 +61,10 @@ def build_service(cfg: Config, sources: list, as_json: bool = False, frames: Pat
     spacer = spacing.make_spacer(cfg.captions.spacing)
     recognizer = asr.Recognizer(asr.model_dir(cfg.asr.model), cfg.audio.sample_rate, space=spacer.space)
     warm(engine, recognizer, cfg.audio.sample_rate)
-    service = Service(cfg, sources, open_sinks(cfg, as_json, frames), recognizer=recognizer, engine=engine,
-                      meter=meter)
+    sinks = open_sinks(cfg, as_json, frames)
+    if daemon and cfg.transcript.enabled:  # the record of what was heard live; not of replays
+        sinks.append(TranscriptSink(cfg.transcript))
+    service = Service(cfg, sources, sinks, recognizer=recognizer, engine=engine, meter=meter)
     for worker in background_workers(cfg, service, daemon):
         service.add_worker(worker)
     return service
