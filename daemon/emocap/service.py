@@ -154,8 +154,9 @@ class Service:
     def _queue_rest(self) -> None:
         """Stopping: what the source captured but the loop had not read yet joins the queue."""
         rest = self.ring.read(self.ring.available(), timeout=0)
-        if len(rest):
-            self.captioner.put(AudioChunk(rest))
+        for i in range(0, len(rest), self.chunk):  # in chunks: the drain deadline is checked per chunk
+            if not self.captioner.put(AudioChunk(rest[i : i + self.chunk])):
+                return
 
     def _gauges(self) -> None:
         self.meter.gauge("ring_fill", self.ring.fill())
