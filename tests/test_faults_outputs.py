@@ -141,13 +141,35 @@ def half_writes(log: Path, monkeypatch):
     return lambda: setattr(fake, "full", False)
 
 
+class ReadOnly:
+    """``os`` for emocap.perf on a card the kernel remounted read-only: opening for writing
+    fails with EROFS. (chmod would not do: the tests run as root, which it does not stop.)"""
+
+    ro = True
+
+    def __getattr__(self, name):
+        return getattr(os, name)
+
+    def open(self, path, flags, *args):
+        if self.ro and flags & (os.O_WRONLY | os.O_RDWR):
+            raise OSError(errno.EROFS, "Read-only file system", str(path))
+        return os.open(path, flags, *args)
+
+
+def remounted_read_only(log: Path, monkeypatch):
+    log.parent.mkdir(parents=True, exist_ok=True)
+    fake = ReadOnly()
+    monkeypatch.setattr(perf, "os", fake)
+    return lambda: setattr(fake, "ro", False)
+
+
 def file_in_the_way(log: Path, monkeypatch):
     """A plain file where the log's folder should be: unwritable even for root (chmod is not)."""
     log.parent.write_text("not a folder\n")
     return log.parent.unlink
 
 
-@pytest.mark.parametrize("fault", [dev_full, half_writes, file_in_the_way])
+@pytest.mark.parametrize("fault", [dev_full, half_writes, remounted_read_only, file_in_the_way])
 def test_perf_log_unwritable_then_back(cfg, vosk, models, speech, display_cfg, tmp_path, monkeypatch, caplog,
                                       fault):
     caplog.set_level(logging.INFO, logger="emocap")
