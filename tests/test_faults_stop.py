@@ -49,6 +49,7 @@ def test_stop_on_a_slow_cpu_drops_queued_audio_beyond_the_bound(cfg, vosk, model
     took = time.monotonic() - stopped["t"]
     assert took < drain_s + 4.0, f"stop took {took:.1f} s with [audio] stop_drain_s = {drain_s}"
     dropped = svc.captioner.dropped_at_stop
+    print(f"stop_drain_s={drain_s}: run() returned {took:.2f} s after stop(), {dropped / 16000:.1f} s of audio dropped")
     assert dropped >= 30 * 1600  # most of the queue was dropped, not captioned
     # Exact: every sample read from the ring was either recognised or dropped at the stop.
     assert rec.fed + dropped == svc.ring.written
