@@ -130,7 +130,7 @@ copy_checkout() {
         while IFS= read -r -d '' f; do [ -e "$f" ] && printf '%s\0' "$f"; done |
         tar --null -T - -cf -) | tar -xf - -C "$OUT/src"
     # The comparison holds the mode: dynamic switching follows measured speed, which differs.
-    sed 's/^dynamic = true/dynamic = false/' "$OUT/src/config.toml" > "$OUT/src/check-arm64.toml"
+    sed 's/^dynamic *= *true/dynamic = false/' "$OUT/src/config.toml" > "$OUT/src/check-arm64.toml"
     grep -q '^dynamic = false' "$OUT/src/check-arm64.toml" || die "config.toml: no [mode] dynamic key to hold"
 }
 
@@ -154,33 +154,33 @@ x86() (
 )
 
 main() {
-local t_start=$SECONDS
-host_packages
-binfmt
-make_base
-prepare_base
-copy_checkout
-((FRESH)) && { say "--fresh: dropping $ROOT/upper"; rm -rf "$ROOT/upper" "$ROOT/work"; }
-mkdir -p "$ROOT/upper$APP" && find "$ROOT/upper$APP" -mindepth 1 -maxdepth 1 ! -name .venv -exec rm -rf {} +
-cp -a "$OUT/src/." "$ROOT/upper$APP/"
-chown -R "$(awk -F: '$1 == "pi" {print $3 ":" $4}' "$BASE/etc/passwd")" "$ROOT/upper/home/pi"
-say "setup.sh in the root (Cortex-A72, as user pi): $OUT/setup.log"
-timed setup setup
-for cpu in "${CPUS[@]}"; do
-    say "replay under $cpu: $OUT/$cpu.log"
-    timed "$cpu" replay "$cpu"
-done
-say "replay on this host ($(uname -m))"
-timed x86 x86
-{
-    echo "emocap demo captions, arm64 (qemu-user $(qemu-aarch64-static --version | sed -n '1s/.*version //p')) vs $(uname -m)"
-    for run in x86 "${CPUS[@]}"; do
-        echo "$run: $(head -n 1 "$OUT/$run.log"), replay $(cat "$OUT/$run.seconds") s"
-    done | sed 's/^x86:/x86_64:/'
-    echo "setup.sh: $(cat "$OUT/setup.seconds") s; whole check: $((SECONDS - t_start)) s"
-    "$X86_PYTHON" "$REPO/tools/arm64_compare.py" "$OUT/x86.out" \
-        "cortex-a72=$OUT/cortex-a72.out" "cortex-a76=$OUT/cortex-a76.out"
-} | tee "$OUT/table.txt"  # pipefail: the script's status is the comparison's
+    local t_start=$SECONDS
+    host_packages
+    binfmt
+    make_base
+    prepare_base
+    copy_checkout
+    ((FRESH)) && { say "--fresh: dropping $ROOT/upper"; rm -rf "$ROOT/upper" "$ROOT/work"; }
+    mkdir -p "$ROOT/upper$APP" && find "$ROOT/upper$APP" -mindepth 1 -maxdepth 1 ! -name .venv -exec rm -rf {} +
+    cp -a "$OUT/src/." "$ROOT/upper$APP/"
+    chown -R "$(awk -F: '$1 == "pi" {print $3 ":" $4}' "$BASE/etc/passwd")" "$ROOT/upper/home/pi"
+    say "setup.sh in the root (Cortex-A72, as user pi): $OUT/setup.log"
+    timed setup setup
+    for cpu in "${CPUS[@]}"; do
+        say "replay under $cpu: $OUT/$cpu.log"
+        timed "$cpu" replay "$cpu"
+    done
+    say "replay on this host ($(uname -m))"
+    timed x86 x86
+    {
+        echo "emocap demo captions, arm64 (qemu-user $(qemu-aarch64-static --version | sed -n '1s/.*version //p')) vs $(uname -m)"
+        for run in x86 "${CPUS[@]}"; do
+            echo "$run: $(head -n 1 "$OUT/$run.log"), replay $(cat "$OUT/$run.seconds") s"
+        done | sed 's/^x86:/x86_64:/'
+        echo "setup.sh: $(cat "$OUT/setup.seconds") s; whole check: $((SECONDS - t_start)) s"
+        "$X86_PYTHON" "$REPO/tools/arm64_compare.py" "$OUT/x86.out" \
+            "cortex-a72=$OUT/cortex-a72.out" "cortex-a76=$OUT/cortex-a76.out"
+    } | tee "$OUT/table.txt"  # pipefail: the script's status is the comparison's
 }
 
 # One line, read whole before it runs: editing this file during a (long) run is safe.
