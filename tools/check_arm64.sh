@@ -106,13 +106,15 @@ in_root() {
         QEMU_CPU="$cpu" "${proxies[@]}" /usr/sbin/runuser -u "$user" -- /bin/bash -c "$cmd"
 }
 
-# What a Pi has that a bare debootstrap lacks: DNS, the user pi (sudo without password), and
+# What a Pi has that a bare debootstrap lacks: DNS, its host name, the user pi (sudo without password), and
 # here also this host's trust: the CA certificates its own pip uses and the pip settings that
 # make sense in the root (http(s) indexes, timeouts, proxy; not local wheel folders), written
 # to /etc/pip.conf with the root's CA bundle, which then includes the host's certificates.
 prepare_base() {
     local carried=$BASE/usr/local/share/ca-certificates/emocap-host state
     cp --remove-destination /etc/resolv.conf "$BASE/etc/resolv.conf"
+    # The root shares this host's name; sudo warns on every call if it cannot resolve it.
+    grep -qw "$(hostname)" "$BASE/etc/hosts" || echo "127.0.1.1	$(hostname)" >> "$BASE/etc/hosts"
     "$X86_PYTHON" "$REPO/tools/arm64_trust.py" certs "$BASE" || die "cannot carry the host's CA certificates"
     "$X86_PYTHON" "$REPO/tools/arm64_trust.py" pipconf > "$BASE/etc/pip.conf"
     state=$(cat "$carried"/*.crt 2>/dev/null | md5sum)
