@@ -1,6 +1,6 @@
 """Compare ``emocap replay --json`` outputs of other machines with a reference run.
 
-    python3 tools/arm64_compare.py REF.jsonl NAME=RUN.jsonl... [--tol 0.01]
+    python3 tools/arm64_compare.py REF.jsonl NAME=RUN.jsonl... [--tol 0.01] [--ref-name NAME]
 
 Prints one row per reference caption (span, text, then label / confidence / model of every
 run, with the fields that differ from the reference flagged) and one verdict line per run.
@@ -50,11 +50,12 @@ def cell(c: dict | None, bad: list[str]) -> str:
     return f"{c.get('emotion') or '-'} {conf} {c.get('model') or '-'}{mark}"
 
 
-def compare(ref: list[dict], runs: dict[str, list[dict]], tol: float) -> tuple[list[str], bool]:
+def compare(ref: list[dict], runs: dict[str, list[dict]], tol: float,
+            ref_name: str = "reference") -> tuple[list[str], bool]:
     """Table lines and whether every run matches the reference."""
     names = list(runs)
-    lines = ["  ".join([f"{'#':>2} {'span s':>11}", "reference".ljust(28)]
-                       + [n.ljust(28) for n in names] + ["text (reference)"])]
+    lines = ["  ".join([f"{'#':>2} {'span s':>11}", ref_name.ljust(28)]
+                       + [n.ljust(28) for n in names] + [f"text ({ref_name})"])]
     ok = True
     verdicts = {n: {"bad": 0, "dconf": 0.0} for n in names}
     for i, r in enumerate(ref):
@@ -85,6 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("reference", help="JSON lines of the reference run (x86_64)")
     ap.add_argument("runs", nargs="+", metavar="NAME=FILE", help="JSON lines of a run to compare")
     ap.add_argument("--tol", type=float, default=0.01, help="largest confidence difference allowed")
+    ap.add_argument("--ref-name", default="reference", help="column title of the reference run")
     args = ap.parse_args(argv)
     try:
         ref = read_captions(args.reference)
@@ -100,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     if not ref:
         print(f"arm64_compare: {args.reference}: no captions in the reference run", file=sys.stderr)
         return 2
-    lines, ok = compare(ref, runs, args.tol)
+    lines, ok = compare(ref, runs, args.tol, args.ref_name)
     print("\n".join(lines))
     return 0 if ok else 1
 

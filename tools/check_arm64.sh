@@ -143,9 +143,12 @@ timed() {  # timed NAME COMMAND...: stdout to OUT/NAME.out, stderr to OUT/NAME.l
     echo $((SECONDS - t0)) > "$OUT/$name.seconds"
     ((rc == 0)) || { tail -n 20 "$OUT/$name.log" >&2; die "$name failed (exit $rc): $OUT/$name.log"; }
 }
-# First line of each replay's log: the machine and the versions that computed the captions.
-PROBE='import onnxruntime, numpy, platform
-print(platform.machine(), "onnxruntime", onnxruntime.__version__, "numpy", numpy.__version__)'
+# First line of each replay's log: the machine, its CPU features as the kernel (here qemu)
+# reports them (AT_HWCAP: the A76 adds atomics and the int8 dot product), and the versions.
+PROBE='import ctypes, onnxruntime, numpy, platform
+libc = ctypes.CDLL(None); libc.getauxval.restype = ctypes.c_ulong
+hwcap = f" hwcap {hex(libc.getauxval(16))}" if platform.machine() == "aarch64" else ""
+print(f"{platform.machine()}{hwcap} onnxruntime {onnxruntime.__version__} numpy {numpy.__version__}")'
 ARGS="replay demo/demo_ko.flac --json --config check-arm64.toml"
 setup() { in_root merged cortex-a72 pi "cd $APP && ./tools/setup.sh"; }
 replay() {
@@ -180,7 +183,7 @@ main() {
             echo "$run: $(head -n 1 "$OUT/$run.log"), replay $(cat "$OUT/$run.seconds") s"
         done | sed 's/^x86:/x86_64:/'
         echo "setup.sh: $(cat "$OUT/setup.seconds") s; whole check: $((SECONDS - t_start)) s"
-        "$X86_PYTHON" "$REPO/tools/arm64_compare.py" "$OUT/x86.out" \
+        "$X86_PYTHON" "$REPO/tools/arm64_compare.py" --ref-name "$(uname -m)" "$OUT/x86.out" \
             "cortex-a72=$OUT/cortex-a72.out" "cortex-a76=$OUT/cortex-a76.out"
     } | tee "$OUT/table.txt"  # pipefail: the script's status is the comparison's
 }
