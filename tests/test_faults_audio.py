@@ -182,7 +182,7 @@ def test_captioner_hang_overflows_the_ring_exactly_and_starves_the_watchdog(cfg,
     assert svc.ring.written + lost == total
     assert rec.fed == svc.ring.written
     assert lost > RATE  # ~1.5 s: the hang minus what the queue and the ring hold
-    assert svc.meter.snapshot()["gauges"]["frames_dropped"] == lost
+    assert svc.meter.snapshot()["counts"]["frames_dropped"] == lost
     assert f"{lost} audio frames were dropped" in caplog.text
     # Audio flowed again: the sentences after the hang were captioned.
     hang_at = 2.0 + 0.25  # s of stream time where the recogniser stopped (one block late at most)

@@ -41,14 +41,33 @@ def test_record_holds_interval_latency_and_counter_increases():
     assert rec["ring_fill"] == 0.25
 
 
-def test_counter_published_as_gauge_and_restarted_counter():
+def test_counts_read_where_they_are_kept():
+    kept = {"dropped": 10, "fill": 0.5}
     m = Meter()
-    m.gauge("frames_dropped", 40)  # a ring buffer may publish its own running total as a gauge
+    m.read("frames_dropped", lambda: kept["dropped"])  # registered once, read at each snapshot
+    m.read("ring_fill", lambda: kept["fill"])
     m.count("captions", 3)
-    rec = perf_record(m.snapshot(), {"frames_dropped": 10, "captions": 9})
-    assert rec["frames_dropped"] == 30
-    assert rec["captions"] == 3  # went backwards: the source restarted, count from zero
-    assert counters(m.snapshot())["frames_dropped"] == 40
+    prev = counters(m.snapshot())
+    assert prev == {**dict.fromkeys(prev, 0), "frames_dropped": 10, "captions": 3}
+    kept.update(dropped=40, fill=0.125)
+    m.count("captions")
+    rec = perf_record(m.snapshot(), prev)
+    assert (rec["frames_dropped"], rec["frames_dropped_total"], rec["captions"]) == (30, 40, 1)
+    assert rec["ring_fill"] == 0.125
+    assert m.snapshot()["gauges"] == {"ring_fill": 0.125} and "frames_dropped" not in m.snapshot()["gauges"]
+
+
+def test_counts_only_grow_and_each_metric_has_one_source():
+    m = Meter()
+    with pytest.raises(ValueError, match="only grow"):
+        m.count("captions", -1)
+    m.read("frames_dropped", lambda: 0)
+    with pytest.raises(ValueError, match="already has a source"):
+        m.read("frames_dropped", lambda: 1)
+    with pytest.raises(ValueError, match="'emotion' is a latency"):
+        m.read("emotion", lambda: 1.0)
+    with pytest.raises(ValueError, match="'frames_lost' is not named in emocap/metrics.py"):
+        m.read("frames_lost", lambda: 1)
 
 
 def test_journal_fields_are_upper_case_with_units():

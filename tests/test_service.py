@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from emocap import asr, config
+from emocap import asr, config, metrics
 from emocap.audio.io import load_audio
 from emocap.audio.sources import FileSource
 from conftest import ROOT
@@ -121,8 +121,15 @@ def test_emotion_runs_once_per_final_result(cfg, recognizer, shared_data):
         assert c.t_end <= ends[i] + 1e-6 and c.t_start < c.t_end
     assert [c.t_start for c in sink.captions] == sorted(c.t_start for c in sink.captions)
     assert svc.ring.dropped == 0  # fast mode waits for space: nothing is ever dropped
-    counts = svc.meter.snapshot()["counts"]
+    snap = svc.meter.snapshot()
+    counts = snap["counts"]
     assert counts["captions"] == finals
+    # the ring's totals, read where they are kept; every name measured is named in metrics.py
+    assert (counts["frames_captured"], counts["frames_dropped"]) == (svc.ring.written, 0)
+    assert counts["frames_captured"] == sum(len(s.samples) for s in sources)
+    assert snap["gauges"]["ring_fill"] == 0.0 and snap["gauges"]["asr_backlog_s"] == 0.0
+    for key, kind in (("latency", "latency"), ("counts", "count"), ("gauges", "gauge")):
+        assert {metrics.kind_of(name) for name in snap[key]} <= {kind}, snap[key]
     assert counts.get("model_small", 0) + counts.get("model_large", 0) == finals
 
 

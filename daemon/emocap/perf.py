@@ -1,12 +1,9 @@
 """Performance log: one record per interval to a rotated JSON-lines file and to journald.
 
-Records are built from a Meter snapshot. Every latency stage there is logged (the pipeline's:
-``asr`` one Vosk chunk, ``mfcc``, ``infer_small``/``infer_large``, ``emotion`` one utterance,
-``caption`` Vosk's final result to the caption); cumulative counters, published as counts
-or gauges: ``frames_captured``, ``frames_dropped``, ``captions``, ``model_small``,
-``model_large`` (whose result was kept), ``mode_switches``; gauge ``ring_fill`` (0..1).
-A record holds the interval's latency summary and the interval's increase of each counter,
-so records can be summed across restarts and rotations.
+Records are built from a Meter snapshot; ``emocap/metrics.py`` names every metric with its
+kind and unit. A record holds each latency stage's summary over the interval, the interval's
+increase of each recorded count (counts only grow, so records can be summed across restarts
+and rotations), ``frames_dropped_total`` (since start) and each recorded gauge.
 
 The JSON-lines file is always written; journald gets the same facts as upper-case fields
 (``journalctl -u emocap -o json``); where journald is absent a one-line summary goes to
@@ -27,37 +24,33 @@ from typing import Any, TextIO
 
 from emocap.config import PerfConfig
 from emocap.errors import ConfigError
+from emocap.metrics import COUNT, GAUGE, named
 
-COUNTERS = ("frames_captured", "frames_dropped", "captions", "model_small", "model_large", "mode_switches")
+COUNTERS = named(COUNT, recorded_only=True)
+GAUGES = named(GAUGE, recorded_only=True)
 JOURNAL_SOCKET = Path("/run/systemd/journal/socket")
 IDENTIFIER = "emocap"
 MESSAGE_STAGES = ("emotion", "caption")  # the MESSAGE line names these; the fields hold every stage
 
 
-def total(snap: dict, name: str) -> int:
-    """A cumulative counter from a Meter snapshot, published as a count or as a gauge."""
-    return int(snap["counts"].get(name, snap["gauges"].get(name, 0)))
-
-
 def perf_record(snap: dict, prev: dict[str, int], **facts: Any) -> dict:
     """The record of one interval: ``facts`` (mode, cpu, rss, times) plus the meter's view.
 
-    ``prev`` holds the counters at the previous record; a counter that went backwards (a
-    restarted source) counts from zero.
+    ``prev`` holds the counts at the previous record (``counters``).
     """
     rec: dict[str, Any] = {"event": "perf", **facts}
     rec["latency_ms"] = {k: {"n": v["n"], **{q: round(v[q], 3) for q in ("p50", "p95", "max")}}
                          for k, v in sorted(snap["latency"].items())}
-    for name in COUNTERS:
-        now = total(snap, name)
-        rec[name] = now - prev.get(name, 0) if now >= prev.get(name, 0) else now
-    rec["frames_dropped_total"] = total(snap, "frames_dropped")
-    rec["ring_fill"] = round(float(snap["gauges"].get("ring_fill", 0.0)), 4)
+    now = counters(snap)
+    rec.update({name: now[name] - prev.get(name, 0) for name in COUNTERS})
+    rec["frames_dropped_total"] = now["frames_dropped"]
+    rec.update({name: round(float(snap["gauges"].get(name, 0.0)), 4) for name in GAUGES})
     return rec
 
 
 def counters(snap: dict) -> dict[str, int]:
-    return {name: total(snap, name) for name in COUNTERS}
+    """The recorded counts of a Meter snapshot, 0 for one not counted yet."""
+    return {name: int(snap["counts"].get(name, 0)) for name in COUNTERS}
 
 
 def journal_fields(rec: dict) -> dict[str, str]:

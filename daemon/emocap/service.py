@@ -3,14 +3,10 @@
     source --(copy)--> RingBuffer --(this loop, chunk_ms blocks)--> Captioner thread --> sinks
                                                                     (Vosk, emotion)
 
-The loop only moves audio from the ring buffer to the captioner's bounded queue, keeps the
-meter's gauges and pings the systemd watchdog; it never decodes or classifies.
-
-Meter gauges set here: ``ring_fill`` (0..1), ``asr_backlog_s`` (audio waiting for the
-recogniser, s), ``frames_captured`` and ``frames_dropped`` (samples since start). The
-captioner adds latency ``caption`` (final result -> caption, ms) and count ``captions``;
-the emotion engine its own (see emotion/engine.py). Sources
-play one after another (``replay`` with several files); the recogniser is flushed at the
+The loop only moves audio from the ring buffer to the captioner's bounded queue and pings
+the systemd watchdog; it never decodes or classifies. The meter reads the ring buffer's
+totals and fill, and the captioner's backlog, where they are kept (names and units in
+``emocap/metrics.py``). Sources play one after another (``replay`` with several files); the recogniser is flushed at the
 end of each, so no utterance straddles two files, while its clock runs on.
 
 Built (models loaded and warmed, sinks opened) by ``commands/_common.build_service``.
@@ -74,12 +70,21 @@ class Service:
                                    history_s=cfg.emotion.max_utterance_s, partials=cfg.asr.partials,
                                    feed_ms=cfg.asr.feed_ms, meter=meter,
                                    queue_size=max(1, round(a.queue_s * 1000 / a.chunk_ms)))
+        self._measure(meter)
         self.state = State.CREATED
         self._sources, self._sinks = list(sources), sinks
         self._workers: list[Worker] = []
         self._stop = threading.Event()
         self._stop_at: float | None = None
         self._notify = Notifier()
+
+    def _measure(self, meter: Meter) -> None:
+        """Register once what the meter reads at each snapshot; the loop never copies it."""
+        ring, chunk_s = self.ring, self.cfg.audio.chunk_ms / 1000
+        meter.read("frames_captured", lambda: ring.written + ring.dropped)
+        meter.read("frames_dropped", lambda: ring.dropped)
+        meter.read("ring_fill", ring.fill)
+        meter.read("asr_backlog_s", lambda: self.captioner.backlog() * chunk_s)
 
     def add_worker(self, worker: Worker) -> None:
         """Register a background worker; it gets start() with the service and stop() at the end."""
@@ -136,7 +141,6 @@ class Service:
         while not self._stop.is_set():
             ended = self.ring.closed  # read before the ring: a close after this sees the last block
             block = self.ring.read(self.chunk, timeout=0.25)
-            self._gauges()
             if len(block):
                 if not self.captioner.put(AudioChunk(block)):
                     return False
@@ -157,12 +161,6 @@ class Service:
         for i in range(0, len(rest), self.chunk):  # in chunks: the drain deadline is checked per chunk
             if not self.captioner.put(AudioChunk(rest[i : i + self.chunk])):
                 return
-
-    def _gauges(self) -> None:
-        self.meter.gauge("ring_fill", self.ring.fill())
-        self.meter.gauge("asr_backlog_s", self.captioner.backlog() * self.cfg.audio.chunk_ms / 1000)
-        self.meter.gauge("frames_captured", self.ring.written + self.ring.dropped)
-        self.meter.gauge("frames_dropped", self.ring.dropped)
 
     def _shutdown(self) -> None:
         self.state = State.STOPPING

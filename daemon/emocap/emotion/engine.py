@@ -5,10 +5,9 @@ utterance whose small-model confidence is below ``cascade_confidence``) and ``la
 (large only). ``set_mode`` is a pointer swap, safe from any thread: no model is ever
 loaded after start-up, so a switch costs nothing under load.
 
-Meter names: latency ``mfcc`` (one feature extraction), ``infer_small``/``infer_large`` (one
-ONNX run over all windows of an utterance), ``emotion`` (the whole utterance, cascade
-included); counts ``runs_small``/``runs_large`` (sessions run) and ``model_small``/
-``model_large`` (whose result was kept: the model share).
+Measured here (names and units in ``emocap/metrics.py``): latency ``emotion``, ``mfcc`` and
+``infer_<model>``; counts ``runs_<model>`` (sessions run) and ``model_<model>`` (whose result
+was kept: the model share).
 """
 from __future__ import annotations
 
@@ -17,6 +16,7 @@ import time
 import numpy as np
 
 from emocap.config import EmotionConfig
+from emocap.metrics import INFER, KEPT, RUNS
 from emocap.emotion.mode import MODES
 from emocap.emotion.model import EmotionModel, Prediction
 from emocap.errors import ModelError
@@ -57,7 +57,7 @@ class EmotionEngine:
                 wins = self._windows("large", samples)
             pred, name = self._run("large", wins), "large"
         self.meter.latency("emotion", (time.perf_counter() - t) * 1000)
-        self.meter.count(f"model_{name}")
+        self.meter.count(KEPT[name])
         return pred, name
 
     def _windows(self, name: str, samples: np.ndarray) -> np.ndarray:
@@ -69,6 +69,6 @@ class EmotionEngine:
     def _run(self, name: str, wins: np.ndarray) -> Prediction:
         t = time.perf_counter()
         pred = self.models[name].predict_windows(wins)
-        self.meter.latency(f"infer_{name}", (time.perf_counter() - t) * 1000)
-        self.meter.count(f"runs_{name}")
+        self.meter.latency(INFER[name], (time.perf_counter() - t) * 1000)
+        self.meter.count(RUNS[name])
         return pred
