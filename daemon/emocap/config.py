@@ -114,7 +114,8 @@ class CaptionConfig:
 @dataclass(frozen=True)
 class DisplayConfig:
     device: str = _f("terminal", choices=("terminal", "dummy", "ssd1306", "sh1106", "ssd1309", "ssd1322", "ssd1325", "ssd1327"))
-    """terminal (no OLED), dummy (luma's in-memory device) or a luma.oled device class."""
+    """The OLED controller: "terminal" means no OLED (captions reach the text output alone),
+    "dummy" luma's in-memory display (pixels without hardware), else a luma.oled class name."""
     interface: str = _f("i2c", choices=("i2c", "spi"))
     """Bus of the OLED."""
     port: int = _f(1, lo=0, hi=16)

@@ -41,7 +41,8 @@ def chunk_samples(cfg: Config) -> int:
 
 
 def open_sinks(cfg: Config, as_json: bool, frames: Path | None) -> list[Sink]:
-    """The text sink, plus the OLED (or its emulator) when ``[display] device`` names one."""
+    """The text sink, plus the OLED (or luma's in-memory dummy) unless ``[display] device``
+    is "terminal", which means no OLED."""
     sinks: list[Sink] = [JsonSink() if as_json else TerminalSink()]
     if cfg.display.device != "terminal":
         from emocap.display import open_display  # luma and Pillow load only when a display is used

@@ -13,7 +13,8 @@ from emocap.display.sink import Sink
 
 
 def open_display(cfg: DisplayConfig, frames_dir: Path | None = None) -> Sink:
-    """The OLED sink for [display] (device = "terminal" draws on luma's in-memory dummy).
+    """The OLED sink for [display]. The service opens none for device = "terminal" (no
+    OLED); called with it anyway, the sink draws on luma's in-memory dummy, as for "dummy".
 
     With `frames_dir` every pushed frame is also saved there. Raises ConfigError for a missing
     or Hangul-less font or a size the controller lacks, DisplayError for a missing bus package

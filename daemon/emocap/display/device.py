@@ -1,5 +1,8 @@
 """The luma device behind the display, built from [display] in luma's own vocabulary.
 
+"Device" here is luma's object driving the OLED controller (``[display] device`` names its
+class); the microphone is ``[audio] device``, a PyAudio input.
+
 Every way luma or the OS can fail (no /dev/i2c-N, permission denied, no answer on the bus,
 a size the controller does not support, a missing bus package) becomes a DisplayError or
 ConfigError with one line naming the device, bus, port or address and what to fix.
@@ -56,7 +59,8 @@ def check_setup(cfg: DisplayConfig) -> None:
 
 
 def open_device(cfg: DisplayConfig) -> LumaDevice:
-    """Open the bus and initialise the controller (a dummy for 'dummy' and 'terminal')."""
+    """Open the bus and initialise the controller (luma's in-memory dummy for 'dummy', and for
+    'terminal', whose service opens no OLED at all)."""
     if cfg.device in ("dummy", "terminal"):
         return dummy(width=cfg.width, height=cfg.height, rotate=cfg.rotate, mode="1")
     with _bus_errors(cfg):
