@@ -12,6 +12,9 @@ read by the consumer or counted there, never both.
 
 ``write`` does only a numpy slice copy (plus a zero-copy view of a bytes object): no
 allocation of sample storage, no logging, no waiting, so it is safe in an audio callback.
+
+The totals are kept here alone: the meter reads ``written``, ``dropped`` and ``fill()`` at each
+snapshot (from the monitor's thread; each is an int read, so no lock is needed).
 """
 from __future__ import annotations
 
