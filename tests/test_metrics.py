@@ -45,7 +45,7 @@ def test_each_metric_has_a_unit_and_the_record_its_fields():
     # the fields emocap stats sums, and the ones journald and the README name
     assert {"frames_captured", "frames_dropped", "captions", "model_small", "model_large",
             "mode_switches"} == set(perf.COUNTERS)
-    assert perf.GAUGES == ("ring_fill",)
+    assert perf.GAUGES == ("ring_fill", "asr_backlog_s")
 
 
 def test_an_unnamed_metric_is_refused_in_one_line():

@@ -53,7 +53,7 @@ def test_counts_read_where_they_are_kept():
     m.count("captions")
     rec = perf_record(m.snapshot(), prev)
     assert (rec["frames_dropped"], rec["frames_dropped_total"], rec["captions"]) == (30, 40, 1)
-    assert rec["ring_fill"] == 0.125
+    assert (rec["ring_fill"], rec["asr_backlog_s"]) == (0.125, 0.0)  # a gauge not read yet is 0
     assert m.snapshot()["gauges"] == {"ring_fill": 0.125} and "frames_dropped" not in m.snapshot()["gauges"]
 
 
@@ -77,7 +77,7 @@ def test_journal_fields_are_upper_case_with_units():
     assert f["LATENCY_EMOTION_N"] == "5"
     assert f["LATENCY_CAPTION_MAX_MS"] == "12.5"
     assert f["MODE"] == "small" and f["RSS_MB"] == "151.2" and f["FRAMES_DROPPED"] == "320"
-    assert f["EVENT"] == "perf"
+    assert f["EVENT"] == "perf" and f["RING_FILL"] == "0.25" and f["ASR_BACKLOG_S"] == "0.0"
     assert all(k == k.upper() for k in f)
 
 

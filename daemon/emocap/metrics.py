@@ -44,7 +44,7 @@ METRICS: dict[str, Metric] = {m.name: m for m in (
     Metric("runs_large", COUNT, "runs", "large-model sessions run (emotion/engine.py)", recorded=False),
     Metric("mode_switches", COUNT, "switches", "Dynamic Inference Mode switches (monitor.py)"),
     Metric("ring_fill", GAUGE, "share 0..1", "of the ring buffer in use (audio/ring.py, read)"),
-    Metric("asr_backlog_s", GAUGE, "s", "audio queued for the recogniser (captioner.py, read)", recorded=False),
+    Metric("asr_backlog_s", GAUGE, "s", "audio queued for the recogniser, about (captioner.py, read)"),
 )}
 
 # Per-model names, by model ("small", "large").
