@@ -82,12 +82,15 @@ def test_train_export_evaluate_smoke(shared_data, tiny, tmp_path):
     ckpt = __import__("torch").load(run / "model.pt", weights_only=False)
     assert ckpt["epoch"] == report["best_epoch"] and ckpt["weights"] == best["weights"]
     assert (run / "curve.png").stat().st_size > 1000
-    # Quantisation choices compared on validation windows (no log-mel front: one row per method).
+    # Quantisation choices compared on validation windows (no log-mel front: one row per method
+    # and weight width), with the integer-vs-float-QDQ probability gap beside each.
     r = _run("tools/quant_compare.py", "--checkpoint", run / "model.pt", *manifests, "--calibration-clips", "8")
     assert r.returncode == 0, r.stderr[-2000:]
     compared = json.loads(r.stdout)
-    assert set(compared["agreement_with_fp32"]) == {"minmax", "percentile", "entropy"}
+    assert set(compared["agreement_with_fp32"]) == {f"{m}, {b}-bit weights" for m in ("minmax", "percentile", "entropy")
+                                                   for b in (7, 8)}
     assert compared["validation_windows"] > 0 and all(0 <= v <= 1 for v in compared["agreement_with_fp32"].values())
+    assert all(0 <= v < 1 for v in compared["max_prob_gap_integer_vs_float_qdq"].values())
     onnx_path = tmp_path / "smoke.onnx"
     r = _run("tools/export.py", "--checkpoint", run / "model.pt", "--out", onnx_path, "--int8",
              "--calibration-clips", "8", "--skip-metrics", *manifests[:2], "--split", ROOT / "splits/ser_split.json")

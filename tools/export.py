@@ -161,8 +161,16 @@ def calibration_windows(ckpt, manifests, split, n_clips) -> np.ndarray:
     return features.normalise(clip_windows(chosen, ckpt), np.asarray(ckpt["mean"]), np.asarray(ckpt["std"]))
 
 
-def quantise(fp32: Path, out: Path, calib: np.ndarray, method: str = "minmax", float_front: bool = True) -> None:
-    """Static QDQ: INT8 per-channel weights, UINT8 activations with calibrated ranges.
+def quantise(fp32: Path, out: Path, calib: np.ndarray, method: str = "minmax", float_front: bool = True,
+             reduce_range: bool = True, float_logits: bool = True) -> None:
+    """Static QDQ: 7-bit (``reduce_range``) per-channel weights, UINT8 activations with calibrated ranges.
+
+    7-bit weights (-64..64) keep onnxruntime's x86 AVX2 kernels (no VNNI) exact: they add
+    pairs of u8 x s8 products in 16 bits, which saturate above 32767; 2 * 255 * 64 = 32640
+    cannot. With 8-bit weights those machines gave other confidences than the float QDQ
+    graph and arm64 (tests/test_quant_exact.py checks the shipped files). ``float_logits``
+    keeps the last layer (7 x 128 weights) float, so the logits are not rounded to 8 bits:
+    one step there moved probabilities by about 0.01, near the test's tolerance.
 
     The statistics pooling (mean, E[h^2] - mean^2, sqrt) stays float: it holds no weights, and
     in 8 bits the subtraction cancels badly. So does (``float_front``) a log-mel front
@@ -183,11 +191,13 @@ def quantise(fp32: Path, out: Path, calib: np.ndarray, method: str = "minmax", f
         quant_pre_process(str(fp32), str(pre), skip_symbolic_shape=True)
         keep_float = [n.name for n in onnx.load(str(pre)).graph.node
                       if ("/pool/" in n.name and n.op_type in POOLING_OPS)
-                      or (float_front and n.name.startswith(FLOAT_FRONT))]
+                      or (float_front and n.name.startswith(FLOAT_FRONT))
+                      or (float_logits and OUTPUT in n.output)]
         quantize_static(
             str(pre), str(out), _Windows(calib), quant_format=QuantFormat.QDQ, per_channel=True,
             activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
             calibrate_method=calibrate_method, extra_options=extra, nodes_to_exclude=keep_float,
+            reduce_range=reduce_range,
         )
 
 
