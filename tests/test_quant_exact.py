@@ -13,7 +13,7 @@ from onnx import numpy_helper
 
 import serdata
 from emocap import features
-from emocap.config import ROOT
+from conftest import ROOT
 from emocap.emotion.model import EmotionModel
 
 MODELS = ("small", "large")
