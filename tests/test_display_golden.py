@@ -68,7 +68,7 @@ CASES = {
     "caption_untagged": (caption("음", None), 0.0),
     # Vosk's output for asr/ko/.../nea00001.flac, spaced by kiwipiepy (tests/test_spacing.py
     # checks that the spacer makes this text); Vosk's own spacing was "취득 을 원 시면 인터넷 으로"
-    "caption_ko_spaced": (caption("심폐 소생술 자격증 취득을 원 시면 인터넷으로 신창 AS 세요", "neutral"), 0.0),
+    "caption_ko_spaced": (caption("심폐소생술 자격증 취득을 원 시면 인터넷으로 신창 AS 세요", "neutral"), 0.0),
 }
 
 

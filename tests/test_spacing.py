@@ -21,7 +21,7 @@ SAMPLE = [json.loads(l) for l in (Path(__file__).parent / "data" / "vosk_ko_samp
     encoding="utf-8").splitlines()]
 # A real Vosk output (nea00001.flac, spacing off), and what the shipped spacer makes of it.
 VOSK_NEA00001 = "심폐소생술 자격증 취득 을 원 시면 인터넷 으로 신창 AS 세요"
-SPACED_NEA00001 = "심폐 소생술 자격증 취득을 원 시면 인터넷으로 신창 AS 세요"
+SPACED_NEA00001 = "심폐소생술 자격증 취득을 원 시면 인터넷으로 신창 AS 세요"
 
 
 @pytest.fixture(scope="module")
@@ -51,6 +51,15 @@ def test_spacing_joins_morphemes_into_words_and_lowers_wer(spacer):
         words["spaced"] += len(out.split())
     assert words["spaced"] < 0.85 * words["raw"]
     assert spaced < 0.75 * raw, (raw / n, spaced / n)
+
+
+def test_spaces_are_only_taken_away_from_vosks_never_added(spacer):
+    """A word boundary is a morpheme boundary: Kiwi picks which of Vosk's spaces stay."""
+    for row in SAMPLE:
+        out = spacer.space(row["vosk"])
+        assert spacing._boundaries(out) <= spacing._boundaries(row["vosk"]), row
+    assert spacing.join_only("세계문화유산 으로 등재 되어", "세계 문화유산으로 등재되어") == "세계문화유산으로 등재되어"
+    assert spacing.join_only("a b c", "a bc") == "a bc" and spacing.join_only("ab", "a b") == "ab"
 
 
 def test_the_golden_caption_text_is_what_the_spacer_makes(spacer):

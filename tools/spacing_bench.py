@@ -85,9 +85,10 @@ def text_line(r: dict) -> str:
             f"load {r['load_s']} s")
 
 
-OPTION_GRID = [dict(dicts=d, model_type=m, reset_whitespace=r, space_tolerance=t)
-               for d, m, (r, t) in itertools.product((False, True), ("cong", "cong-global"),
-                                                     ((True, 0), (False, 0), (False, 1), (False, 2)))]
+OPTION_GRID = [dict(dicts=d, model_type=m, reset_whitespace=r, space_tolerance=t, only_join=j)
+               for d, m, (r, t, j) in itertools.product((False, True), ("cong", "cong-global"),
+                                                        ((True, 0, True), (True, 0, False), (False, 0, False),
+                                                         (False, 1, False), (False, 2, False)))]
 
 
 def compare(captions_file: Path, manifest: Path) -> list[dict]:
