@@ -4,6 +4,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import bench
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -15,8 +17,8 @@ def test_bench_json_has_every_section_with_units(shared_data):
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
-    sections = ("mfcc", "inference", "emotion_window", "cascade", "caption_latency", "replay", "peak_rss",
-                "drops_under_load", "spacing")
+    sections = ("mfcc", "inference", "emotion_window", "cascade", "peers", "wearer_latency", "caption_latency",
+                "replay", "peak_rss", "drops_under_load", "spacing")
     assert set(sections) <= set(out)
     for name in sections:
         assert out[name]["unit"], name
@@ -30,6 +32,10 @@ def test_bench_json_has_every_section_with_units(shared_data):
     assert sp["captions"] == 40 and sp["rejected"] == 0 and sp["per_caption_ms"]["p50"] > 0 and sp["rss_added_mb"] > 0
     c = out["cascade"]
     assert c["clips"] == 592 and 0 <= c["rate"] <= 1 and c["threshold"] == 0.6
+    p = out["peers"]
+    assert p["small_fp32"]["agreement_with_int8"]["same_label"] >= 0.9  # the twin computes the same function
+    assert p["emocap"]["path"]["p50"] > 0 and p["ratios_p50"]["fp32_over_int8_model"] > 0
+    assert out["wearer_latency"]["end_of_speech_to_caption"] is None  # --no-pipeline: not measured
 
 
 def test_one_window_is_exactly_128_frames(shared_data):
@@ -47,6 +53,31 @@ def test_written_config_reads_back_with_the_overrides(tmp_path):
     back = config.load(path)
     assert back.perf == replace(cfg.perf, log_path=str(tmp_path / "p.jsonl"), interval_s=1.0)
     assert (back.emotion, back.mode, back.captions, back.display) == (cfg.emotion, cfg.mode, cfg.captions, cfg.display)
+
+
+def test_wearer_stream_is_the_sentences_with_pauses(tmp_path, shared_data):
+    import wearer_latency as w
+    files = w.sentences(shared_data)
+    assert len(files) == 24 and len({f.parent.name for f in files}) >= 20  # many speakers
+    seconds = w.build_stream(files[:2], tmp_path / "s.wav")
+    assert seconds == pytest.approx(bench.audio_seconds(files[:2]) + 2 * w.GAP_S, abs=1e-3)
+    x = bench.serdata.load_audio(tmp_path / "s.wav")
+    gap = x[-int(w.GAP_S * 16000):].astype(float)
+    assert 0 < gap.std() < 10  # faint noise, not digital silence, not speech
+    caps = [{"end_to_caption_ms": 500.0, "onset_to_partial_ms": 400.0}, {"end_to_caption_ms": 700.0,
+                                                                         "onset_to_partial_ms": None}]
+    fig = w.figures(caps, 2, seconds, {"endpoint_silence_s": 0.5})
+    assert fig["end_of_speech_to_caption"] == {"n": 2, "p50": 600.0, "p95": 690.0, "max": 700.0}
+    assert fig["onset_to_first_partial"]["n"] == 1
+
+
+def test_fp32_twin_has_no_quantised_op_left():
+    import onnx
+    import qdq_float
+    m = qdq_float.float_model(onnx.load(str(ROOT / "models" / "small.onnx")))
+    ops = {n.op_type for n in m.graph.node}
+    assert not ops & {"QuantizeLinear", "DequantizeLinear"} and "Conv" in ops
+    assert all(i.data_type == onnx.TensorProto.FLOAT for i in m.graph.initializer if len(i.dims) > 1)
 
 
 def test_bench_files_exist(shared_data):

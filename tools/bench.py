@@ -9,10 +9,15 @@ Every figure carries its unit. Sections:
   emotion_window  MFCC + small model for one window: the per-window emotion cost
   cascade         share of test-split clips the small model is unsure of (re-run on large)
   spacing         Korean spacing (kiwipiepy) per caption, its RSS and load time (tools/spacing_bench.py)
-  caption_latency  after Vosk's final result, per caption, real-time replay of continuous speech
-                   (dynamic mode as configured), and with each mode held (fast replays)
-  replay           process CPU share of one core (real-time replay), real-time factor (fast replay)
-  peak_rss         of the service process during the real-time replay
+  peers           per window: emocap's path vs the small model's FP32 twin and the origin's
+                   stack (librosa MFCC + PyTorch CRNN, untrained), ratios (tools/peers.py)
+  wearer_latency  end of speech (last word's end) -> caption at the sink, and speech onset ->
+                   first partial, p50/p95: a real-time replay of 24 sentences with pauses
+                   (tools/wearer_latency.py)
+  caption_latency  after Vosk's final result, per caption, in that real-time replay (dynamic
+                   mode as configured), and with each mode held (fast replays of continuous speech)
+  replay           process CPU share of one core (that real-time replay), real-time factor (fast replay)
+  peak_rss         of the service process during that real-time replay
   drops_under_load frames dropped during a real-time replay while a process loads every core
 The last four run `emocap replay` in a child process with the performance log in a temporary
 folder, and read that log; they are null, with a reason, where the pipeline is missing.
@@ -46,8 +51,10 @@ import onnxruntime as ort  # noqa: E402
 import python_speech_features as psf  # noqa: E402
 import soundfile as sf  # noqa: E402
 
+import peers  # noqa: E402
 import serdata  # noqa: E402
 import spacing_bench  # noqa: E402
+import wearer_latency  # noqa: E402
 from emocap import config, features, stats  # noqa: E402
 from emocap.emotion.mode import MODES  # noqa: E402
 from emocap.emotion.model import EmotionModel  # noqa: E402
@@ -219,11 +226,33 @@ def audio_seconds(files: list[Path]) -> float:
     return sum(sf.info(str(f)).frames / sf.info(str(f)).samplerate for f in files)
 
 
+def asr_settings(cfg: config.Config) -> dict:
+    return {"endpoint_silence_s": cfg.asr.endpoint_silence_s, "feed_ms": cfg.asr.feed_ms,
+            "chunk_ms": cfg.audio.chunk_ms}
+
+
+def paced_stream(cfg: config.Config, tmp: Path) -> tuple[Replay, dict]:
+    """The real-time replay of sentences with pauses, and the wearer's waits in it."""
+    files = wearer_latency.sentences(DATA)
+    stream = tmp / "stream.wav"
+    seconds = wearer_latency.build_stream(files, stream)
+    paced = replay(cfg, [stream], tmp / "paced.jsonl", realtime=True)
+    return paced, wearer_latency.figures(paced.captions, len(files), seconds, asr_settings(cfg))
+
+
+def wearer_only(cfg: config.Config) -> dict:
+    """Only the real-time stream (``--wearer-only``: endpoint settings compared one by one)."""
+    with tempfile.TemporaryDirectory(prefix="emocap-bench-") as tmp:
+        paced, figures = paced_stream(cfg, Path(tmp))
+    return {**figures, "rss_mb_max": paced.summary["rss_mb_max"] if paced.summary else None}
+
+
 def pipeline_figures(cfg: config.Config, files: list[Path]) -> dict:
-    """Caption latency, CPU, real-time factor, peak RSS and drops, from three replays of ``files``."""
+    """The wearer's waits, caption latency, CPU, real-time factor, peak RSS and drops: a
+    real-time replay of sentences with pauses, fast and loaded replays of ``files``."""
     with tempfile.TemporaryDirectory(prefix="emocap-bench-") as tmp:
         fast = replay(cfg, files, Path(tmp, "fast.jsonl"), realtime=False)
-        paced = replay(cfg, files, Path(tmp, "paced.jsonl"), realtime=True)
+        paced, wearer = paced_stream(cfg, Path(tmp))
         loaded = replay(cfg, files, Path(tmp, "hog.jsonl"), realtime=True, under_hog=True)
         # Each mode held (dynamic off): what a caption costs in it. Fast replays: the latency
         # after the final result does not depend on pacing, only on the models run.
@@ -234,6 +263,7 @@ def pipeline_figures(cfg: config.Config, files: list[Path]) -> dict:
     lat = [c["latency_ms"] for c in paced.captions]
     s_fast, s_paced, s_loaded = fast.summary, paced.summary, loaded.summary
     return {
+        "wearer_latency": wearer,
         "caption_latency": {"unit": "ms", "replay": "real time", "captions": len(lat),
                             "p50": round(float(np.percentile(lat, 50)), 2) if lat else None,
                             "p95": round(float(np.percentile(lat, 95)), 2) if lat else None,
@@ -242,6 +272,7 @@ def pipeline_figures(cfg: config.Config, files: list[Path]) -> dict:
                             "mode_seconds": s_paced["mode_seconds"],
                             "by_mode": {m: percentiles([c["latency_ms"] for c in r.captions]) for m, r in by_mode.items()}},
         "replay": {"unit": "share of one core (0..1); processing s per audio s", "audio_s": round(seconds, 2),
+                   "paced_audio_s": wearer["audio_s"],
                    "cpu_share_of_one_core": round(s_paced["cpu_percent"]["mean"] / 100, 3),
                    "real_time_factor": round(s_fast["seconds"] / seconds, 3)},
         "peak_rss": {"unit": "MB", "value": s_paced["rss_mb_max"]},
@@ -255,6 +286,8 @@ def pipeline_figures(cfg: config.Config, files: list[Path]) -> dict:
 
 def pipeline_missing(reason: str) -> dict:
     return {
+        "wearer_latency": {"unit": "ms", "end_of_speech_to_caption": None, "onset_to_first_partial": None,
+                           "reason": reason},
         "caption_latency": {"unit": "ms", "p50": None, "p95": None, "reason": reason},
         "replay": {"unit": "share of one core (0..1); processing s per audio s", "cpu_share_of_one_core": None,
                    "real_time_factor": None, "reason": reason},
@@ -282,6 +315,7 @@ def run(cfg: config.Config, runs: int, pipeline: bool = True) -> dict:
         "emotion_window": bench_emotion_window(models["small"], x, runs),
         "cascade": bench_cascade(models, cfg.emotion.cascade_confidence, ROOT / "splits" / "ser_split.json"),
         "spacing": spacing_bench.spacing(),  # Korean spacing: ms per caption, RSS added, load time
+        "peers": peers.compare(models["small"], x, [serdata.load_audio(DATA / f) for f in CONTINUOUS], runs),
         **(pipeline_figures(cfg, [DATA / f for f in CONTINUOUS]) if pipeline else pipeline_missing("--no-pipeline")),
     }
 
@@ -303,8 +337,21 @@ def text(r: dict) -> str:
              f"cascade rate (test split)    {c['rate']:.3f} of {c['clips']} clips below {c['threshold']}; accuracy "
              + ", ".join(f"{k} {v:.3f}" for k, v in c["accuracy"].items())]
     lines.append(spacing_bench.text_line(r["spacing"]))
+    q = r["peers"]["ratios_p50"]
+    lines.append(f"peers per window (p50 ratio) small FP32 / INT8: model {q['fp32_over_int8_model']}, path "
+                 f"{q['fp32_over_int8_path']}; origin (librosa + torch CRNN) / emocap: path {q['origin_over_emocap_path']}")
     lines += pipeline_text(r)
     return "\n".join(lines)
+
+
+def wearer_text(r: dict) -> list[str]:
+    w = r["wearer_latency"]
+    if "reason" in w:
+        return [f"{'wearer latency':<29}n/a ({w['reason']})"]
+    e, o = w["end_of_speech_to_caption"], w["onset_to_first_partial"]
+    return [f"end of speech -> caption ms  p50 {e['p50']}  p95 {e['p95']}  max {e['max']}  ({e['n']} captions, "
+            f"{w['sentences']} sentences, real time; " + ", ".join(f"{k} {v}" for k, v in w["asr"].items()) + ")",
+            f"onset -> first partial ms    p50 {o['p50']}  p95 {o['p95']}  max {o['max']}"]
 
 
 def pipeline_text(r: dict) -> list[str]:
@@ -315,7 +362,7 @@ def pipeline_text(r: dict) -> list[str]:
         return missing
     c, p, d = r["caption_latency"], r["replay"], r["drops_under_load"]
     modes = ", ".join(f"{m} {t:.0f} s" for m, t in c["mode_seconds"].items())
-    return [f"caption latency after final  ms p50 {c['p50']:.2f}  p95 {c['p95']:.2f}  ({c['captions']} captions, "
+    return wearer_text(r) + [f"caption latency after final  ms p50 {c['p50']:.2f}  p95 {c['p95']:.2f}  ({c['captions']} captions, "
             f"real-time replay; kept small {c['kept_model']['small']}, large {c['kept_model']['large']}; {modes})",
             "  held in one mode, ms       " + "; ".join(f"{m} p50 {v['p50']:.2f} p95 {v['p95']:.2f}"
                                                        for m, v in c["by_mode"].items()),
@@ -332,8 +379,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--config", help="config.toml (models and cascade threshold); default: the repo's")
     p.add_argument("--runs", type=int, default=300, help="timed runs per figure (default 300)")
     p.add_argument("--no-pipeline", action="store_true", help="skip the replays (about 3 minutes)")
+    p.add_argument("--wearer-only", action="store_true",
+                   help="only the real-time replay behind wearer_latency (about 3 minutes)")
     args = p.parse_args(argv)
     try:
+        if args.wearer_only:
+            result = {"machine": machine(), "wearer_latency": wearer_only(config.load(args.config))}
+            print(json.dumps(result, ensure_ascii=False) if args.json else "\n".join(wearer_text(result)))
+            return 0
         result = run(config.load(args.config), args.runs, not args.no_pipeline)
     except EmocapError as e:
         print(f"bench: {e}", file=sys.stderr)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from emocap import endpoint
 from emocap.errors import ModelError
 from emocap.native_stderr import captured_stderr
 
@@ -55,13 +56,15 @@ class Recognizer:
     """One KaldiRecognizer for the life of the service; not thread-safe (the captioner owns it).
     ``space`` re-spaces the text of partials and finals (emocap.spacing); identity by default."""
 
-    def __init__(self, path: Path, sample_rate: int, space: Callable[[str], str] = str) -> None:
+    def __init__(self, path: Path, sample_rate: int, space: Callable[[str], str] = str,
+                 endpoint_silence_s: float = 0.0) -> None:
+        """``endpoint_silence_s``: Vosk's endpoint rules (emocap/endpoint.py); 0 keeps the model's."""
         import vosk
 
         vosk.SetLogLevel(-1)  # Kaldi's start-up chatter; its errors are still printed, so capture them
-        with captured_stderr() as kaldi:
+        with captured_stderr() as kaldi, endpoint.model_folder(path, endpoint_silence_s) as folder:
             try:
-                self._model = vosk.Model(str(path))
+                self._model = vosk.Model(str(folder))
             except Exception:  # vosk raises a bare Exception("Failed to create a model")
                 self._model = None
         if self._model is None:
@@ -79,6 +82,8 @@ class Recognizer:
         self._partial, self._space = "", space
         self.samples = 0
         """Samples fed so far: Vosk's clock, in which its word times are given."""
+        self.finals = 0
+        """Utterances Vosk closed so far, empty ones (noise) included."""
 
     def warm(self, pcm: bytes) -> None:
         """Decode ``pcm`` and drop the result: a new recogniser's first decode sets up for
@@ -108,6 +113,7 @@ class Recognizer:
 
     def _final(self, result: str) -> Utterance | None:
         self._partial = ""
+        self.finals += 1
         r = json.loads(result)
         words = r.get("result") or []
         text = r.get("text", "").strip()

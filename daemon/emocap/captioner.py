@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from emocap.asr import Recognizer, Utterance
+from emocap.audio.clock import AudioClock
 from emocap.audio.history import History
 from emocap.captions import Caption, Partial
 from emocap.display.sink import Sink
@@ -32,6 +33,7 @@ class AudioChunk:
 
     samples: np.ndarray
     t_mono_ns: int = field(default_factory=time.monotonic_ns)
+    """Monotonic time (ns) at which the first sample was captured (or paced, for a file)."""
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,9 @@ class Captioner:
         self._rec, self._engine, self._sinks = recognizer, engine, sinks
         self._emoji, self._rate, self._partials, self._meter = emoji, sample_rate, partials, meter
         self._history = History(int(history_s * sample_rate))
+        self._clock = AudioClock(sample_rate)  # history index -> capture time
+        self._first_partial_ns: int | None = None
+        self._finals_seen = 0
         # Vosk gets fixed-size blocks from each stream's start, whatever the chunking upstream,
         # so its output does not depend on timing (it depends slightly on the block size).
         self._feed_size = sample_rate * feed_ms // 1000
@@ -64,6 +69,7 @@ class Captioner:
     def start(self) -> None:
         # A recogniser may have been used before: times here count from this start.
         self._origin_s = self._rec.samples / self._rate
+        self._finals_seen = self._rec.finals  # a warm-up decode may have closed some
         self._thread.start()
 
     def put(self, item: AudioChunk | StreamEnd | None) -> bool:
@@ -99,6 +105,7 @@ class Captioner:
                     if self._deadline is not None and time.monotonic() > self._deadline:
                         self.dropped_at_stop += len(item.samples)
                         continue
+                    self._clock.mark(self._history.total, item.t_mono_ns)
                     self._feed(item.samples)
                 else:
                     self._finish()
@@ -121,8 +128,16 @@ class Captioner:
         elif self._partials:
             text = self._rec.partial()
             if text is not None:
+                self._note_partial(text)
                 for sink in self._sinks:
                     sink.partial(Partial(text))
+
+    def _note_partial(self, text: str) -> None:
+        """Remember when the current utterance's first partial text went out (for its caption)."""
+        if self._rec.finals != self._finals_seen:  # a final (perhaps empty: noise) closed the last one
+            self._finals_seen, self._first_partial_ns = self._rec.finals, None
+        if text and self._first_partial_ns is None:
+            self._first_partial_ns = time.monotonic_ns()
 
     def _finish(self) -> None:
         if len(self._pending):
@@ -138,10 +153,16 @@ class Captioner:
         audio = self._history.slice(round(start * self._rate), round(end * self._rate))
         pred, model = self._engine.classify(audio)
         latency_ms = (time.perf_counter() - t0) * 1000
+        first_partial = self._first_partial_ns if self._rec.finals == self._finals_seen + 1 else None
+        self._finals_seen, self._first_partial_ns = self._rec.finals, None
         caption = Caption(text=utt.text, emotion=pred.label if pred else None,
                           confidence=pred.confidence if pred else 0.0, model=model, t_start=start, t_end=end,
-                          latency_ms=latency_ms, emoji=self._emoji.get(pred.label, "") if pred else "")
+                          latency_ms=latency_ms, emoji=self._emoji.get(pred.label, "") if pred else "",
+                          speech_start_ns=self._clock.at(round(start * self._rate)),
+                          speech_end_ns=self._clock.at(round(end * self._rate)), first_partial_ns=first_partial)
         self._meter.latency("caption", latency_ms)
+        if caption.speech_end_ns is not None:
+            self._meter.latency("speech_end", (caption.t_mono_ns - caption.speech_end_ns) / 1e6)
         self._meter.count("captions")
         for sink in self._sinks:
             sink.caption(caption)

@@ -30,12 +30,25 @@ class Caption:
     """From the recogniser's final result to this caption."""
     emoji: str = ""
     t_mono_ns: int = field(default_factory=time.monotonic_ns)
+    speech_start_ns: int | None = None
+    """Monotonic time (ns) at which the first word's start was captured (the audio clock)."""
+    speech_end_ns: int | None = None
+    """Monotonic time (ns) at which the last word's end was captured: the end of speech."""
+    first_partial_ns: int | None = None
+    """Monotonic time (ns) the utterance's first partial text went to the sinks; None without one."""
 
     def render(self) -> str:
         """``<text> <emoji> [<label>]``, e.g. ``오늘 기분이 좋아보이네요 😊 [happiness]``."""
         if self.emotion is None:
             return self.text
         return f"{self.text} {self.emoji} [{self.emotion}]".replace("  ", " ")
+
+    def delays_ms(self, now_ns: int) -> dict:
+        """What the wearer waits, for a sink showing this at ``now_ns``: end of speech -> this
+        caption, and speech onset -> the first partial text (None where not known)."""
+        ms = lambda a, b: round((a - b) / 1e6, 1) if a is not None and b is not None else None
+        return {"end_to_caption_ms": ms(now_ns, self.speech_end_ns),
+                "onset_to_partial_ms": ms(self.first_partial_ns, self.speech_start_ns)}
 
     def to_json(self) -> dict:
         return {"t_start": round(self.t_start, 3), "t_end": round(self.t_end, 3), "text": self.text,

@@ -58,8 +58,9 @@ class AsrConfig:
     partials: bool = _f(True)
     """Show partial (in-progress) text before the final result."""
     feed_ms: int = _f(250, lo=10, hi=2000)
-    """Audio handed to Vosk per call, milliseconds. Vosk's output depends slightly on it:
-    250 (its examples' 8000 bytes) measured best; partial text updates this often."""
+    """Audio handed to Vosk per call, ms (partials update this often); 250 recognised best here."""
+    endpoint_silence_s: float = _f(0.5, lo=0.0, hi=5.0)
+    """Trailing silence before Vosk closes an utterance, s (x2, x4 if unsure: emocap/endpoint.py); 0: the model's."""
 
 
 @dataclass(frozen=True)
@@ -211,8 +212,7 @@ def _check_files(cfg: Config) -> None:
     for key in ("small_model", "large_model"):
         path = Path(getattr(cfg.emotion, key))
         if not path.is_file():
-            raise ConfigError(f"{cfg.source}: [emotion] {key}: model file {path} not found; "
-                              "rebuild it with tools/build_models.sh")
+            raise ConfigError(f"{cfg.source}: [emotion] {key}: model file {path} not found; rebuild it with tools/build_models.sh")
     if cfg.asr.model and not Path(cfg.asr.model).is_dir():
         raise ConfigError(f"{cfg.source}: [asr] model: Vosk model folder {cfg.asr.model} not found")
     if cfg.mode.idle_down >= cfg.mode.idle_up:

@@ -140,9 +140,12 @@ class Service:
         flushed = False  # the recogniser was flushed for a device that went away
         while not self._stop.is_set():
             ended = self.ring.closed  # read before the ring: a close after this sees the last block
+            first = self.ring.read_count
             block = self.ring.read(self.chunk, timeout=0.25)
             if len(block):
-                if not self.captioner.put(AudioChunk(block)):
+                # the chunk carries the capture time of its first sample: audio time -> wall time
+                t_ns = self.ring.capture_ns(first, self.cfg.audio.sample_rate)
+                if not self.captioner.put(AudioChunk(block, t_ns)):
                     return False
                 self._notify.alive()
                 flushed = False
@@ -157,9 +160,10 @@ class Service:
 
     def _queue_rest(self) -> None:
         """Stopping: what the source captured but the loop had not read yet joins the queue."""
+        first, rate = self.ring.read_count, self.cfg.audio.sample_rate
         rest = self.ring.read(self.ring.available(), timeout=0)
         for i in range(0, len(rest), self.chunk):  # in chunks: the drain deadline is checked per chunk
-            if not self.captioner.put(AudioChunk(rest[i : i + self.chunk])):
+            if not self.captioner.put(AudioChunk(rest[i : i + self.chunk], self.ring.capture_ns(first + i, rate))):
                 return
 
     def _shutdown(self) -> None:

@@ -15,6 +15,11 @@ allocation of sample storage, no logging, no waiting, so it is safe in an audio 
 
 The totals are kept here alone: the meter reads ``written``, ``dropped`` and ``fill()`` at each
 snapshot (from the monitor's thread; each is an int read, so no lock is needed).
+
+Audio clock: each write also stamps the monotonic time it arrived (one clock read and a
+tuple), taken as the capture time of the end of the block (a callback runs when its
+buffer is full; a paced file writes a block when it would have been fully captured).
+``capture_ns`` maps a sample index back to wall time from the latest stamp.
 """
 from __future__ import annotations
 
@@ -33,6 +38,7 @@ class RingBuffer:
         self._r = 0  # samples ever read (consumer-owned)
         self.dropped = 0  # samples offered but not stored (producer-owned)
         self._closed = False  # producer: no more samples in this stream
+        self._stamp = (0, time.monotonic_ns())  # (samples stored, arrival ns) of the latest write
 
     # -- producer side -------------------------------------------------------------
     def write(self, data: bytes | np.ndarray) -> int:
@@ -46,6 +52,7 @@ class RingBuffer:
         self._buf[start : start + first] = x[:first]
         self._buf[: n - first] = x[first:n]
         self._w += n  # publish only after the copy
+        self._stamp = (self._w, time.monotonic_ns())  # one object: the consumer reads a consistent pair
         return n
 
     def close(self) -> None:
@@ -74,6 +81,18 @@ class RingBuffer:
     def reopen(self) -> None:
         """Start the next stream (consumer, once a closed stream is fully read)."""
         self._closed = False
+
+    def capture_ns(self, index: int, rate: int) -> int:
+        """Monotonic time (ns) at which stored sample ``index`` (counted since creation, as
+        ``read_count``) was captured, from the latest write. Samples dropped since then
+        shift it (by their duration): an overflowing ring has worse problems."""
+        w, t = self._stamp
+        return t - (w - index) * 1_000_000_000 // rate
+
+    @property
+    def read_count(self) -> int:
+        """Samples read since creation: the index of the next sample ``read`` returns."""
+        return self._r
 
     # -- either side (read-only) -----------------------------------------------------
     def available(self) -> int:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import shutil
 import sys
+import time
 import unicodedata
 from typing import TextIO
 
@@ -75,7 +76,9 @@ class JsonSink:
         pass
 
     def caption(self, event: Caption) -> None:
-        self.out.write(json.dumps(event.to_json(), ensure_ascii=False) + "\n")
+        # the wearer's wait, measured as the caption reaches this sink (tools/bench.py reads it)
+        obj = {**event.to_json(), **event.delays_ms(time.monotonic_ns())}
+        self.out.write(json.dumps(obj, ensure_ascii=False) + "\n")
         self.out.flush()
 
     def close(self) -> None:
