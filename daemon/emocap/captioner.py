@@ -23,6 +23,7 @@ from emocap.captions import Caption, Partial
 from emocap.display.sink import Sink
 from emocap.emotion.engine import EmotionEngine
 from emocap.meter import Meter
+from emocap.pause import PauseDetector
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +47,10 @@ class StreamEnd:
 class Captioner:
     def __init__(self, recognizer: Recognizer, engine: EmotionEngine, sinks: list[Sink], *, emoji: dict[str, str],
                  sample_rate: int, history_s: float, partials: bool, feed_ms: int, meter: Meter,
-                 queue_size: int) -> None:
+                 queue_size: int, pause_s: float = 0.0) -> None:
         self._rec, self._engine, self._sinks = recognizer, engine, sinks
+        # pause_s > 0: a pause in the audio closes the utterance at once (emocap/pause.py)
+        self._pause = PauseDetector(sample_rate, pause_s) if pause_s > 0 else None
         self._emoji, self._rate, self._partials, self._meter = emoji, sample_rate, partials, meter
         self._history = History(int(history_s * sample_rate))
         self._clock = AudioClock(sample_rate)  # history index -> capture time
@@ -120,10 +123,14 @@ class Captioner:
         while len(self._pending) >= self._feed_size:
             block, self._pending = self._pending[: self._feed_size], self._pending[self._feed_size :]
             self._recognise(block)
+        if self._pause is not None and self._pause.update(samples):
+            self._finish()  # what is pending goes to Vosk, then its final result
 
     def _recognise(self, block: np.ndarray) -> None:
         utt = self._rec.accept(block.tobytes())
         if utt is not None:
+            if self._pause is not None:
+                self._pause.reset()  # Vosk's endpointer came first
             self._emit(utt)
         elif self._partials:
             text = self._rec.partial()

@@ -59,8 +59,8 @@ class AsrConfig:
     """Show partial (in-progress) text before the final result."""
     feed_ms: int = _f(250, lo=10, hi=2000)
     """Audio handed to Vosk per call, ms (partials update this often); 250 recognised best here."""
-    endpoint_silence_s: float = _f(0.5, lo=0.0, hi=5.0)
-    """Trailing silence before Vosk closes an utterance, s (x2, x4 if unsure: emocap/endpoint.py); 0: the model's."""
+    endpoint_silence_s: float = _f(0.0, lo=0.0, hi=5.0)
+    """Pause that closes an utterance, s: in the audio (emocap/pause.py) and Vosk's rules; 0: Vosk's own rules only."""
 
 
 @dataclass(frozen=True)

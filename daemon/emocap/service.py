@@ -69,7 +69,8 @@ class Service:
         self.captioner = Captioner(recognizer, engine, sinks, emoji=cfg.captions.emoji, sample_rate=a.sample_rate,
                                    history_s=cfg.emotion.max_utterance_s, partials=cfg.asr.partials,
                                    feed_ms=cfg.asr.feed_ms, meter=meter,
-                                   queue_size=max(1, round(a.queue_s * 1000 / a.chunk_ms)))
+                                   queue_size=max(1, round(a.queue_s * 1000 / a.chunk_ms)),
+                                   pause_s=cfg.asr.endpoint_silence_s)
         self._measure(meter)
         self.state = State.CREATED
         self._sources, self._sinks = list(sources), sinks
