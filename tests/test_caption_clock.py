@@ -63,3 +63,28 @@ def test_json_sink_reports_the_waits_at_delivery():
     assert 499 <= obj["onset_to_partial_ms"] <= 501
     assert Caption(text="네", emotion=None, confidence=0.0, model=None, t_start=0.0, t_end=1.0,
                    latency_ms=1.0).delays_ms(0) == {"end_to_caption_ms": None, "onset_to_partial_ms": None}
+
+
+def test_a_pause_closes_the_caption_before_vosks_endpointer(shared_data):
+    """Sentence + 0.4 s of faint noise, no end of stream: the pause detector (0.3 s) closes
+    it; Vosk's own rules (0.5 s of decoded silence, behind the audio) have not yet."""
+    import numpy as np
+    cfg = config.load()
+    rec = asr.Recognizer(asr.model_dir(""), 16000)
+    x = load_audio(shared_data / CLIP)
+    x = np.concatenate([x, np.random.default_rng(0).normal(0, 3, 6400).astype(np.int16)])
+    counts = []
+    for pause_s in (0.3, 0.0):
+        meter, sink = Meter(), Collect()
+        cap = Captioner(rec, EmotionEngine(cfg.emotion, meter, "small", 16000), [sink], emoji=cfg.captions.emoji,
+                        sample_rate=16000, history_s=30, partials=True, feed_ms=250, meter=meter, queue_size=1000,
+                        pause_s=pause_s)
+        cap.start()
+        for i in range(0, len(x), 1600):
+            cap.put(AudioChunk(x[i : i + 1600]))
+        cap.close()  # drains the queue; no StreamEnd, so nothing is flushed
+        counts.append(len(sink.captions))
+        if pause_s:
+            assert "심폐소생술" in sink.captions[0].text.replace(" ", "")
+        rec.finish()
+    assert counts == [1, 0]

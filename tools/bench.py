@@ -226,18 +226,9 @@ def audio_seconds(files: list[Path]) -> float:
     return sum(sf.info(str(f)).frames / sf.info(str(f)).samplerate for f in files)
 
 
-def asr_settings(cfg: config.Config) -> dict:
-    return {"endpoint_silence_s": cfg.asr.endpoint_silence_s, "feed_ms": cfg.asr.feed_ms,
-            "chunk_ms": cfg.audio.chunk_ms}
-
-
 def paced_stream(cfg: config.Config, tmp: Path) -> tuple[Replay, dict]:
     """The real-time replay of sentences with pauses, and the wearer's waits in it."""
-    files = wearer_latency.sentences(DATA)
-    stream = tmp / "stream.wav"
-    seconds = wearer_latency.build_stream(files, stream)
-    paced = replay(cfg, [stream], tmp / "paced.jsonl", realtime=True)
-    return paced, wearer_latency.figures(paced.captions, len(files), seconds, asr_settings(cfg))
+    return wearer_latency.paced(cfg, DATA, tmp, lambda files, log: replay(cfg, files, log, realtime=True))
 
 
 def wearer_only(cfg: config.Config) -> dict:
@@ -344,16 +335,6 @@ def text(r: dict) -> str:
     return "\n".join(lines)
 
 
-def wearer_text(r: dict) -> list[str]:
-    w = r["wearer_latency"]
-    if "reason" in w:
-        return [f"{'wearer latency':<29}n/a ({w['reason']})"]
-    e, o = w["end_of_speech_to_caption"], w["onset_to_first_partial"]
-    return [f"end of speech -> caption ms  p50 {e['p50']}  p95 {e['p95']}  max {e['max']}  ({e['n']} captions, "
-            f"{w['sentences']} sentences, real time; " + ", ".join(f"{k} {v}" for k, v in w["asr"].items()) + ")",
-            f"onset -> first partial ms    p50 {o['p50']}  p95 {o['p95']}  max {o['max']}"]
-
-
 def pipeline_text(r: dict) -> list[str]:
     labels = {"caption_latency": "caption latency after final", "replay": "replay CPU / RTF",
               "peak_rss": "peak RSS", "drops_under_load": "frames dropped under load"}
@@ -362,7 +343,7 @@ def pipeline_text(r: dict) -> list[str]:
         return missing
     c, p, d = r["caption_latency"], r["replay"], r["drops_under_load"]
     modes = ", ".join(f"{m} {t:.0f} s" for m, t in c["mode_seconds"].items())
-    return wearer_text(r) + [f"caption latency after final  ms p50 {c['p50']:.2f}  p95 {c['p95']:.2f}  ({c['captions']} captions, "
+    return wearer_latency.text_lines(r["wearer_latency"]) + [f"caption latency after final  ms p50 {c['p50']:.2f}  p95 {c['p95']:.2f}  ({c['captions']} captions, "
             f"real-time replay; kept small {c['kept_model']['small']}, large {c['kept_model']['large']}; {modes})",
             "  held in one mode, ms       " + "; ".join(f"{m} p50 {v['p50']:.2f} p95 {v['p95']:.2f}"
                                                        for m, v in c["by_mode"].items()),
@@ -385,7 +366,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.wearer_only:
             result = {"machine": machine(), "wearer_latency": wearer_only(config.load(args.config))}
-            print(json.dumps(result, ensure_ascii=False) if args.json else "\n".join(wearer_text(result)))
+            print(json.dumps(result, ensure_ascii=False) if args.json else "\n".join(wearer_latency.text_lines(result["wearer_latency"])))
             return 0
         result = run(config.load(args.config), args.runs, not args.no_pipeline)
     except EmocapError as e:

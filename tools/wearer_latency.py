@@ -64,3 +64,26 @@ def figures(captions: list[dict], files: int, audio_s: float, asr: dict) -> dict
     return {"unit": "ms", "replay": "real time, one stream", "sentences": files, "pause_s": GAP_S,
             "audio_s": round(audio_s, 1), "captions": len(captions), "asr": asr,
             "end_of_speech_to_caption": _pct(ends), "onset_to_first_partial": _pct(onsets)}
+
+
+def asr_settings(cfg) -> dict:
+    return {"endpoint_silence_s": cfg.asr.endpoint_silence_s, "feed_ms": cfg.asr.feed_ms,
+            "chunk_ms": cfg.audio.chunk_ms}
+
+
+def paced(cfg, data: Path, tmp: Path, replay_realtime):
+    """Build the stream in ``tmp``, replay it with ``replay_realtime(files, log)`` (bench's
+    child-process replay); returns that replay and the section's figures."""
+    files = sentences(data)
+    seconds = build_stream(files, tmp / "stream.wav")
+    run = replay_realtime([tmp / "stream.wav"], tmp / "paced.jsonl")
+    return run, figures(run.captions, len(files), seconds, asr_settings(cfg))
+
+
+def text_lines(w: dict) -> list[str]:
+    if "reason" in w:
+        return [f"{'wearer latency':<29}n/a ({w['reason']})"]
+    e, o = w["end_of_speech_to_caption"], w["onset_to_first_partial"]
+    return [f"end of speech -> caption ms  p50 {e['p50']}  p95 {e['p95']}  max {e['max']}  ({e['n']} captions, "
+            f"{w['sentences']} sentences, real time; " + ", ".join(f"{k} {v}" for k, v in w["asr"].items()) + ")",
+            f"onset -> first partial ms    p50 {o['p50']}  p95 {o['p95']}  max {o['max']}"]
