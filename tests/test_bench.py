@@ -68,7 +68,7 @@ def test_wearer_stream_is_the_sentences_with_pauses(tmp_path, shared_data):
                                                                          "onset_to_partial_ms": None}]
     fig = w.figures(caps, 2, seconds, {"endpoint_silence_s": 0.5})
     assert fig["end_of_speech_to_caption"] == {"n": 2, "p50": 600.0, "p95": 690.0, "max": 700.0}
-    assert fig["onset_to_first_partial"]["n"] == 1
+    assert fig["onset_to_first_partial"]["n"] == 1 and fig["end_of_speech_to_close_audio"]["n"] == 0
 
 
 def test_fp32_twin_has_no_quantised_op_left():

@@ -50,6 +50,7 @@ def test_caption_times_follow_the_chunks_clock(shared_data):
     assert c.speech_start_ns == t0 + round(c.t_start * 16000) * 62_500
     assert sink.partials and before <= c.first_partial_ns <= c.t_mono_ns
     assert meter.snapshot()["latency"]["speech_end"]["n"] == 1
+    assert c.t_end < c.t_closed <= len(x) / 16000  # closed after the last word, within the audio fed
 
 
 def test_json_sink_reports_the_waits_at_delivery():
@@ -62,7 +63,8 @@ def test_json_sink_reports_the_waits_at_delivery():
     assert 300 <= obj["end_to_caption_ms"] < 300 + 1000  # generous: the sink ran just now
     assert 499 <= obj["onset_to_partial_ms"] <= 501
     assert Caption(text="네", emotion=None, confidence=0.0, model=None, t_start=0.0, t_end=1.0,
-                   latency_ms=1.0).delays_ms(0) == {"end_to_caption_ms": None, "onset_to_partial_ms": None}
+                   latency_ms=1.0).delays_ms(0) == {"end_to_caption_ms": None, "onset_to_partial_ms": None,
+                                     "end_to_close_audio_ms": None}
 
 
 def test_a_pause_closes_the_caption_before_vosks_endpointer(shared_data):

@@ -45,7 +45,8 @@ def test_json_lines_are_the_contract_fields():
     assert json.loads(line) == {"t_start": 1.0, "t_end": 2.5, "text": "오늘 기분이 좋아보이네요", "emotion": "happiness",
                                 "confidence": 0.8123, "model": "small", "latency_ms": 12.35,
                                 # the wearer's waits follow; unknown without the audio clock
-                                "end_to_caption_ms": None, "onset_to_partial_ms": None}
+                                "end_to_caption_ms": None, "onset_to_partial_ms": None,
+                                "end_to_close_audio_ms": None}
     assert "오늘" in line  # UTF-8, not \\u escapes
 
 

@@ -166,7 +166,8 @@ class Captioner:
                           confidence=pred.confidence if pred else 0.0, model=model, t_start=start, t_end=end,
                           latency_ms=latency_ms, emoji=self._emoji.get(pred.label, "") if pred else "",
                           speech_start_ns=self._clock.at(round(start * self._rate)),
-                          speech_end_ns=self._clock.at(round(end * self._rate)), first_partial_ns=first_partial)
+                          speech_end_ns=self._clock.at(round(end * self._rate)), first_partial_ns=first_partial,
+                          t_closed=self._rec.samples / self._rate - self._origin_s)
         self._meter.latency("caption", latency_ms)
         if caption.speech_end_ns is not None:
             self._meter.latency("speech_end", (caption.t_mono_ns - caption.speech_end_ns) / 1e6)

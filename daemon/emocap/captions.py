@@ -36,6 +36,9 @@ class Caption:
     """Monotonic time (ns) at which the last word's end was captured: the end of speech."""
     first_partial_ns: int | None = None
     """Monotonic time (ns) the utterance's first partial text went to the sinks; None without one."""
+    t_closed: float | None = None
+    """Audio fed to the recogniser when the utterance was closed, seconds of the stream: what
+    the wait would be (t_closed - t_end) if decoding took no time."""
 
     def render(self) -> str:
         """``<text> <emoji> [<label>]``, e.g. ``오늘 기분이 좋아보이네요 😊 [happiness]``."""
@@ -48,7 +51,9 @@ class Caption:
         caption, and speech onset -> the first partial text (None where not known)."""
         ms = lambda a, b: round((a - b) / 1e6, 1) if a is not None and b is not None else None
         return {"end_to_caption_ms": ms(now_ns, self.speech_end_ns),
-                "onset_to_partial_ms": ms(self.first_partial_ns, self.speech_start_ns)}
+                "onset_to_partial_ms": ms(self.first_partial_ns, self.speech_start_ns),
+                "end_to_close_audio_ms": round((self.t_closed - self.t_end) * 1000, 1)
+                if self.t_closed is not None else None}
 
     def to_json(self) -> dict:
         return {"t_start": round(self.t_start, 3), "t_end": round(self.t_end, 3), "text": self.text,
