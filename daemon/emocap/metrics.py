@@ -35,6 +35,8 @@ METRICS: dict[str, Metric] = {m.name: m for m in (
     Metric("infer_small", LATENCY, "ms", "one small-model run over an utterance's windows (emotion/engine.py)"),
     Metric("infer_large", LATENCY, "ms", "one large-model run over an utterance's windows (emotion/engine.py)"),
     Metric("caption", LATENCY, "ms", "Vosk's final result to the caption handed to the sinks (captioner.py)"),
+    Metric("speech_end", LATENCY, "ms", "end of speech (capture time of the last word's end) to the caption "
+           "handed to the sinks (captioner.py)"),
     Metric("frames_captured", COUNT, "samples", "offered by the source: stored or dropped (audio/ring.py, read)"),
     Metric("frames_dropped", COUNT, "samples", "not stored, the ring buffer was full (audio/ring.py, read)"),
     Metric("captions", COUNT, "captions", "handed to the sinks (captioner.py)"),
