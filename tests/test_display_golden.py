@@ -29,9 +29,9 @@ LABELS = EmotionModel(ROOT / "models" / "small.onnx").labels
 LONG_KO = "지금 몇 시인지 알려 주실 수 있나요 회의가 곧 시작하는데 늦을 것 같아서 걱정이에요"
 
 
-def caption(text: str, emotion: str | None) -> Caption:
-    return Caption(text=text, emotion=emotion, confidence=0.9, model="small",
-                   t_start=0.0, t_end=1.0, latency_ms=5.0)
+def caption(text: str, emotion: str | None, shown: bool = True) -> Caption:
+    return Caption(text=text, emotion=emotion, confidence=0.9 if shown else 0.4, model="small",
+                   t_start=0.0, t_end=1.0, latency_ms=5.0, shown=shown)
 
 
 @pytest.fixture(scope="module")
@@ -69,6 +69,8 @@ CASES = {
     # Vosk's output for asr/ko/.../nea00001.flac, spaced by kiwipiepy (tests/test_spacing.py
     # checks that the spacer makes this text); Vosk's own spacing was "취득 을 원 시면 인터넷 으로"
     "caption_ko_spaced": (caption("심폐소생술 자격증 취득을 원 시면 인터넷으로 신창 AS 세요", "neutral"), 0.0),
+    # under [emotion] show_confidence: text only, no icon, no [label]
+    "caption_unsure": (caption("오늘 기분이 좋아보이네요", "happiness", shown=False), 0.0),
 }
 
 
@@ -116,3 +118,14 @@ def test_tag_row_shows_the_label_in_every_frame_of_a_scroll(style):
     rows = {render(caption(LONG_KO, "fear"), t / 4, style).crop((0, geo.rule_y, geo.width, geo.height)).tobytes()
             for t in range(40)}
     assert len(rows) == 1
+
+
+def test_unsure_caption_draws_no_tag(style):
+    """Below show_confidence the tag row is empty: the frame is the untagged caption's."""
+    text = "오늘 기분이 좋아보이네요"
+    unsure = render(caption(text, "happiness", shown=False), 0.0, style)
+    assert unsure.tobytes() == render(caption(text, None), 0.0, style).tobytes()
+    assert unsure.tobytes() != render(caption(text, "happiness"), 0.0, style).tobytes()
+    geo = style.geo
+    tag_row = unsure.crop((0, geo.rule_y + 1, geo.width, geo.height))
+    assert tag_row.getbbox() is None  # not one pixel of icon or label

@@ -22,6 +22,8 @@ from emocap.audio.io import load_audio
 from conftest import ROOT
 from emocap.emotion.model import EmotionModel
 
+SHOW = __import__("emocap.config").config.load().emotion.show_confidence
+
 KO = "asr/ko/emotiontts/"
 TEXT_CLIPS = [KO + "Main/main/kih/kih00001.flac", KO + "Main/main/kih/kih00003.flac",
               KO + "Emotional/emotional-to-emotional/nee/nee00003.flac",
@@ -36,7 +38,7 @@ EMOTION_CLIPS = {
 }
 FILES = TEXT_CLIPS + [PAUSED_CLIP] + list(EMOTION_CLIPS)
 FIELDS = {"t_start": float, "t_end": float, "text": str, "emotion": str, "confidence": float, "model": str,
-          "latency_ms": float}
+          "latency_ms": float, "shown": bool}
 
 
 @pytest.fixture(scope="module")
@@ -86,6 +88,10 @@ def test_every_line_is_the_json_contract(replay):
         assert 0.0 <= obj["confidence"] <= 1.0 and obj["latency_ms"] >= 0.0
         if tagged:
             assert obj["emotion"] in labels and obj["model"] in ("small", "large")
+        # shown: the calibrated confidence reaches [emotion] show_confidence (config.toml's)
+        if abs(obj["confidence"] - SHOW) > 1e-4:  # the JSON confidence is rounded to 4 places
+            assert obj["shown"] is (tagged and obj["confidence"] >= SHOW), obj
+    assert any(json.loads(l)["shown"] for l in lines)
 
 
 def test_caption_text_matches_references_within_cer(replay, references):
@@ -104,5 +110,5 @@ def test_clearly_acted_clips_get_their_emotion(replay):
     for f, label in EMOTION_CLIPS.items():
         # the whole clip is one utterance: its longest caption carries the clip's emotion
         caption = max(by_file[f], key=lambda c: c["t_end"] - c["t_start"])
-        assert caption["emotion"] == label, (f, caption)
+        assert caption["emotion"] == label and caption["shown"], (f, caption)
 

@@ -36,6 +36,21 @@ def test_untagged_caption_shows_text_only():
     assert out.getvalue().rstrip().endswith("s  네")
 
 
+def test_caption_under_show_confidence_is_text_only_and_says_so():
+    from dataclasses import replace
+
+    unsure = replace(CAP, confidence=0.41, shown=False)
+    out = io.StringIO()
+    TerminalSink(out).caption(unsure)
+    line = out.getvalue()
+    assert "[happiness]" not in line and "😊" not in line
+    assert line.startswith("   1.00-   2.50 s  오늘 기분이 좋아보이네요  (0.41 small)")
+    out = io.StringIO()
+    JsonSink(out).caption(unsure)
+    got = json.loads(out.getvalue())
+    assert got["shown"] is False and got["emotion"] == "happiness" and got["confidence"] == 0.41
+
+
 def test_json_lines_are_the_contract_fields():
     out = io.StringIO()
     sink = JsonSink(out)
@@ -44,6 +59,7 @@ def test_json_lines_are_the_contract_fields():
     (line,) = out.getvalue().splitlines()
     assert json.loads(line) == {"t_start": 1.0, "t_end": 2.5, "text": "오늘 기분이 좋아보이네요", "emotion": "happiness",
                                 "confidence": 0.8123, "model": "small", "latency_ms": 12.35,
+                                "shown": True,
                                 # the wearer's waits follow; unknown without the audio clock
                                 "end_to_caption_ms": None, "onset_to_partial_ms": None,
                                 "end_to_close_audio_ms": None}

@@ -4,6 +4,8 @@
 #
 #   tools/build_models.sh                 # train everything, then export
 #   tools/build_models.sh --export-only   # reuse runs/ckpt/*/model.pt
+#   tools/build_models.sh --from-shipped  # no checkpoints: re-quantise models/small.onnx from its own
+#                                         # weights, take the teacher out of models/large.onnx
 #
 # Order matters: two models (small_s2, large_s0) make the teacher that the small model is
 # distilled from; the large model is the teacher plus the small model. The baseline is the
@@ -19,6 +21,23 @@ M="--manifest $DATA/ser/manifest.csv --manifest $DATA/asr/ko/emotion.csv"
 N="--noise $DATA/noise/cafe_restaurant --noise $DATA/noise/vehicle --noise $DATA/noise/home_appliance"
 EXPORT_ONLY=0
 [ "${1:-}" = "--export-only" ] && EXPORT_ONLY=1
+
+calibrate() {  # validation only: temperature, show_confidence, plots; then the test split once
+  $PY tools/calibrate.py --model models/small.onnx --model models/large.onnx $M --plots models
+  $PY tools/card_metrics.py --model models/small.onnx ${FLOAT_PARENT:-} $M $N
+  $PY tools/card_metrics.py --model models/large.onnx $M $N
+}
+
+if [ "${1:-}" = "--from-shipped" ]; then
+  mkdir -p runs/teacher
+  cp models/small.onnx runs/small_shipped.onnx
+  $PY tools/requantise.py --model runs/small_shipped.onnx --out models/small.onnx --float-out runs/small_float.onnx $M
+  $PY tools/requantise.py --model models/large.onnx --member 0 --arch "ensemble(small,large)" --out runs/teacher/teacher.onnx
+  $PY tools/ensemble.py --member runs/teacher/teacher.onnx --member models/small.onnx --out models/large.onnx $M --skip-metrics \
+    --description "large: mean of three models: a CNN+BiGRU and a CNN+temporal-conv model (float16 weights, the small model's teacher) and the INT8 small model"
+  FLOAT_PARENT="--float-parent runs/small_float.onnx" calibrate
+  exit 0
+fi
 
 train() {  # run-name arch seed [more train.py options]
   local name=$1 arch=$2 seed=$3
@@ -47,4 +66,5 @@ $PY tools/ensemble.py --member runs/teacher/teacher.onnx --member models/small.o
 $PY tools/export.py --checkpoint runs/ckpt/crnn_s1/model.pt --out runs/baseline/crnn.onnx $M $N \
   --description "baseline: origin CRNN (Conv2d 1-32-64, 2-layer BiGRU 128, Linear 256-7), same tool and split"
 mkdir -p models/baseline && cp runs/baseline/crnn.json models/baseline/crnn.json
+calibrate
 $PY tools/model_report.py models/baseline/crnn.json models/small.json models/large.json > models/REPORT.md

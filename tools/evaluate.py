@@ -5,8 +5,10 @@
         --split splits/ser_split.json --part test --json --report runs/eval-small
 
 Each clip goes through ``emocap.emotion.model.EmotionModel.predict`` (features, windows,
-aggregation) exactly as a caption's utterance does. Clips whose label the model lacks are
-skipped and counted. ``--noise DIR --snr DB`` adds noise from DIR at that SNR first.
+calibrated aggregation) exactly as a caption's utterance does. Clips whose label the model
+lacks are skipped and counted. ``--noise DIR --snr DB`` adds noise from DIR at that SNR first.
+``coverage`` (share of clips whose tag would be shown) and ``shown_precision`` (accuracy of
+those) are taken at the model's own ``show_confidence`` (its metadata), or ``--show-confidence``.
 """
 from __future__ import annotations
 
@@ -37,6 +39,8 @@ def parse_args(argv=None):
     p.add_argument("--snr", type=float, default=10.0, help="SNR of added noise, dB (with --noise)")
     p.add_argument("--seed", type=int, default=0, help="seed for noise placement")
     p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--show-confidence", type=float,
+                   help="threshold for coverage/shown_precision (default: the model's metadata, else 0)")
     return p.parse_args(argv)
 
 
@@ -77,9 +81,19 @@ def predict_clips(model_path, clips, noise_paths=(), snr=None, seed=0, workers=2
     return probs
 
 
-def evaluate(model_path, clips, noise_paths=(), snr=None, seed=0, workers=2) -> dict:
+def shown_figures(probs: np.ndarray, y_true: list[int], threshold: float) -> dict:
+    """Coverage (share of utterances shown at ``threshold``) and the precision of those shown."""
+    conf, right = probs.max(axis=1), probs.argmax(axis=1) == np.asarray(y_true)
+    shown = conf >= threshold
+    return {"coverage": float(shown.mean()) if len(shown) else 0.0,
+            "shown_precision": float(right[shown].mean()) if shown.any() else 0.0}
+
+
+def evaluate(model_path, clips, noise_paths=(), snr=None, seed=0, workers=2, show_confidence=None) -> dict:
     """The DESIGN.md evaluation object (+ uar, skipped, per_corpus) for ``clips``."""
-    labels = EmotionModel(model_path).labels
+    model = EmotionModel(model_path)
+    labels = model.labels
+    threshold = show_confidence if show_confidence is not None else (model.show_confidence or 0.0)
     kept = [c for c in clips if c.label in labels]
     skipped = Counter(c.label for c in clips if c.label not in labels)
     probs = predict_clips(model_path, kept, noise_paths, snr, seed, workers)
@@ -88,28 +102,35 @@ def evaluate(model_path, clips, noise_paths=(), snr=None, seed=0, workers=2) -> 
     result = metrics.summary(metrics.confusion(y_true, y_pred, len(labels)), labels)
     result["skipped"] = sum(skipped.values())
     result["skipped_labels"] = dict(sorted(skipped.items()))
+    result.update(shown_figures(probs, y_true, threshold), show_confidence=float(threshold))
     by = defaultdict(list)
-    for c, t, p in zip(kept, y_true, y_pred):
-        by[c.corpus or "all"].append((t, p))
-    result["per_corpus"] = {
-        corpus: {k: v for k, v in metrics.summary(metrics.confusion(*zip(*pairs), len(labels)), labels).items()
-                 if k in ("n", "accuracy", "uar", "macro_f1", "confusion")}
-        for corpus, pairs in sorted(by.items())
-    }
+    for i, c in enumerate(kept):
+        by[c.corpus or "all"].append(i)
+    result["per_corpus"] = {corpus: _corpus(probs[idx], [y_true[i] for i in idx], labels, threshold)
+                            for corpus, idx in sorted(by.items())}
     result["predictions"] = y_pred
     return result
 
 
+def _corpus(probs: np.ndarray, y_true: list[int], labels, threshold: float) -> dict:
+    cm = metrics.confusion(y_true, [int(i) for i in probs.argmax(axis=1)], len(labels))
+    r = {k: v for k, v in metrics.summary(cm, labels).items() if k in ("n", "accuracy", "uar", "macro_f1", "confusion")}
+    return {**r, **shown_figures(probs, y_true, threshold)}
+
+
 def text_report(r: dict, title: str) -> str:
     lines = [title, f"clips {r['n']} (skipped {r['skipped']}: {r['skipped_labels']})",
-             f"accuracy {r['accuracy']:.4f}  UAR {r['uar']:.4f}  macro-F1 {r['macro_f1']:.4f}", "",
+             f"accuracy {r['accuracy']:.4f}  UAR {r['uar']:.4f}  macro-F1 {r['macro_f1']:.4f}",
+             f"at show_confidence {r['show_confidence']:.2f}: coverage {r['coverage']:.4f}  "
+             f"shown precision {r['shown_precision']:.4f}", "",
              f"{'label':<10} {'prec':>6} {'recall':>6} {'f1':>6} {'n':>5}"]
     for l, m in r["per_class"].items():
         lines.append(f"{l:<10} {m['precision']:6.3f} {m['recall']:6.3f} {m['f1']:6.3f} {m['support']:5d}")
     lines += ["", "confusion (rows true, columns predicted): " + " ".join(l[:4] for l in r["labels"])]
     lines += [f"{l[:4]:<5} " + " ".join(f"{v:4d}" for v in row) for l, row in zip(r["labels"], r["confusion"])]
     for corpus, m in r.get("per_corpus", {}).items():
-        lines.append(f"{corpus}: n {m['n']} accuracy {m['accuracy']:.4f} UAR {m['uar']:.4f} macro-F1 {m['macro_f1']:.4f}")
+        lines.append(f"{corpus}: n {m['n']} accuracy {m['accuracy']:.4f} UAR {m['uar']:.4f} macro-F1 {m['macro_f1']:.4f}"
+                     f" coverage {m['coverage']:.4f} shown precision {m['shown_precision']:.4f}")
     return "\n".join(lines) + "\n"
 
 
@@ -147,7 +168,8 @@ def main(argv=None) -> int:
         noise = serdata.noise_files(args.noise)
         if args.noise and not noise:
             raise EmocapError(f"{', '.join(args.noise)}: no audio files found for --noise")
-        result = evaluate(args.model, clips, noise, args.snr if noise else None, args.seed, args.workers)
+        result = evaluate(args.model, clips, noise, args.snr if noise else None, args.seed, args.workers,
+                          args.show_confidence)
     except EmocapError as e:
         print(f"evaluate: {e}", file=sys.stderr)
         return 2

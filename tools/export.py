@@ -230,7 +230,8 @@ def test_metrics(path: Path, manifests, split, noise, workers) -> dict:
 
     clips = [c for m in manifests for c in serdata.read_manifest(m)]
     test = serdata.select(clips, serdata.load_split(split), "test")
-    keep = ("n", "accuracy", "uar", "macro_f1", "per_class", "confusion", "per_corpus", "skipped")
+    keep = ("n", "accuracy", "uar", "macro_f1", "per_class", "confusion", "per_corpus", "skipped",
+            "show_confidence", "coverage", "shown_precision")
     whole = evaluate.evaluate(path, test, workers=workers)
     out = {"test": {k: whole[k] for k in keep}}
     labels = whole["labels"]

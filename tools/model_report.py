@@ -14,6 +14,41 @@ def row(name: str, part: dict) -> str:
     return f"| {name} | {part['n']} | {part['accuracy']:.3f} | {part['uar']:.3f} | {part['macro_f1']:.3f} |"
 
 
+def calibration(cards) -> None:
+    """Temperature, ECE and the show threshold's precision/coverage per corpus (validation, test)."""
+    cal = [(n, c) for n, c in cards if "calibration" in c]
+    if not cal:
+        return
+    print("\n## Calibrated confidence and abstention\n")
+    print("Temperature fitted on validation utterances by `tools/calibrate.py` (NLL of the utterance "
+          "probabilities the runtime shows); ECE: 15 equal-width bins of the top-1 confidence.\n")
+    print("| model | temperature | ECE before | ECE after | NLL before | NLL after | validation utterances |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for n, c in cal:
+        k = c["calibration"]
+        print(f"| {n} | {k['temperature']:.3f} | {k['ece_before']:.3f} | {k['ece_after']:.3f} | "
+              f"{k['nll_before']:.3f} | {k['nll_after']:.3f} | {k['utterances']} |")
+    print("\n![reliability](reliability.png)\n")
+    print("Shown tags at each model's `show_confidence` (the lowest threshold whose validation precision, "
+          "averaged over corpora, reaches the target); test figures measured once, nothing chosen on them:\n")
+    print("| model | threshold | part | corpus | precision of shown tags | coverage |\n|---|---:|---|---|---:|---:|")
+    for n, c in cal:
+        v = c["show_confidence"]["validation"]
+        t = v["threshold"]
+        for corpus, r in v["per_corpus"].items():
+            print(f"| {n} | {t:.2f} | validation | {corpus} | {r['precision']:.3f} | {r['coverage']:.3f} |")
+        print(f"| {n} | {t:.2f} | validation | **mean** | {v['mean_precision']:.3f} | {v['mean_coverage']:.3f} |")
+        test = c.get("metrics", {}).get("test", {})
+        per = {k: m for k, m in test.get("per_corpus", {}).items() if "coverage" in m}
+        for corpus, r in per.items():
+            print(f"| {n} | {t:.2f} | test | {corpus} | {r['shown_precision']:.3f} | {r['coverage']:.3f} |")
+        if per:
+            mp = sum(r["shown_precision"] for r in per.values()) / len(per)
+            mc = sum(r["coverage"] for r in per.values()) / len(per)
+            print(f"| {n} | {t:.2f} | test | **mean** | {mp:.3f} | {mc:.3f} |")
+    print("\n![precision and coverage against the threshold, per corpus (validation)](coverage.png)")
+
+
 def main(paths: list[str]) -> None:
     cards = [(Path(p).stem, json.loads(Path(p).read_text())) for p in paths]
     print("| model | bytes | precision | test macro-F1 | Korean test macro-F1 | 10 dB unseen noise macro-F1 | INT8/FP16 vs FP32 window agreement |")
@@ -35,6 +70,7 @@ def main(paths: list[str]) -> None:
         print("| | " + " | ".join(labels) + " |\n|---|" + "---:|" * len(labels))
         for l, r in zip(labels, cm):
             print(f"| {l} | " + " | ".join(map(str, r)) + " |")
+    calibration(cards)
 
 
 if __name__ == "__main__":

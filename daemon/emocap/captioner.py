@@ -167,7 +167,8 @@ class Captioner:
                           latency_ms=latency_ms, emoji=self._emoji.get(pred.label, "") if pred else "",
                           speech_start_ns=self._clock.at(round(start * self._rate)),
                           speech_end_ns=self._clock.at(round(end * self._rate)), first_partial_ns=first_partial,
-                          t_closed=self._rec.samples / self._rate - self._origin_s)
+                          t_closed=self._rec.samples / self._rate - self._origin_s,
+                          shown=self._engine.shows(pred))
         self._meter.latency("caption", latency_ms)
         if caption.speech_end_ns is not None:
             self._meter.latency("speech_end", (caption.t_mono_ns - caption.speech_end_ns) / 1e6)

@@ -39,10 +39,19 @@ class Caption:
     t_closed: float | None = None
     """Audio fed to the recogniser when the utterance was closed, seconds of the stream: what
     the wait would be (t_closed - t_end) if decoding took no time."""
+    shown: bool = True
+    """False when the calibrated confidence is under ``[emotion] show_confidence``: then no
+    tag (emoji, [label], OLED icon) is drawn anywhere; emotion/confidence stay for the logs."""
+
+    @property
+    def tagged(self) -> bool:
+        """True when a sink draws the tag: there is a label and it is confident enough."""
+        return self.emotion is not None and self.shown
 
     def render(self) -> str:
-        """``<text> <emoji> [<label>]``, e.g. ``오늘 기분이 좋아보이네요 😊 [happiness]``."""
-        if self.emotion is None:
+        """``<text> <emoji> [<label>]``, e.g. ``오늘 기분이 좋아보이네요 😊 [happiness]``; the text
+        alone when the caption is not tagged."""
+        if not self.tagged:
             return self.text
         return f"{self.text} {self.emoji} [{self.emotion}]".replace("  ", " ")
 
@@ -58,4 +67,4 @@ class Caption:
     def to_json(self) -> dict:
         return {"t_start": round(self.t_start, 3), "t_end": round(self.t_end, 3), "text": self.text,
                 "emotion": self.emotion, "confidence": round(self.confidence, 4), "model": self.model,
-                "latency_ms": round(self.latency_ms, 2)}
+                "latency_ms": round(self.latency_ms, 2), "shown": self.tagged}

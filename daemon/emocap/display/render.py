@@ -34,7 +34,7 @@ class Style:
 class Page:
     lines: tuple[str, ...]
     icon: str | None
-    """A label, icons.LISTENING, or None (a caption too short to tag)."""
+    """A label, icons.LISTENING, or None (a caption too short or too unsure to tag)."""
     tag: str
     tag_font: Font
     """The font, or a smaller size of it where [label] would not fit beside the icon."""
@@ -53,9 +53,10 @@ def make_page(event: Caption | Partial, style: Style) -> Page:
     extra = layout.overflow(len(lines), style.geo)
     if isinstance(event, Partial):
         return Page(lines, icons.LISTENING, "", style.font, True, extra)
-    tag = f"[{event.emotion}]" if event.emotion else ""
+    label = event.emotion if event.tagged else None  # an unsure tag is not drawn at all
+    tag = f"[{label}]" if label else ""
     tag_font = layout.fit_font(style.font, tag, style.geo.width - TAG_X)
-    return Page(lines, event.emotion, tag, tag_font, False, extra)
+    return Page(lines, label, tag, tag_font, False, extra)
 
 
 def offset_at(page: Page, elapsed_s: float, style: Style) -> int:

@@ -60,6 +60,10 @@ class EmotionEngine:
         self.meter.count(KEPT[name])
         return pred, name
 
+    def shows(self, pred: Prediction | None) -> bool:
+        """Whether a caption draws this tag: calibrated confidence at ``show_confidence`` or above."""
+        return pred is not None and pred.confidence >= self.cfg.show_confidence
+
     def _windows(self, name: str, samples: np.ndarray) -> np.ndarray:
         t = time.perf_counter()
         wins = self.models[name].windows_of(samples)

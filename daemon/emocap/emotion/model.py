@@ -1,7 +1,10 @@
 """One ONNX emotion model: its contract (metadata) and utterance classification.
 
 Labels, normalisation statistics and feature settings are read from the model's own
-metadata, never from constants, so a model and its features cannot drift apart.
+metadata, never from constants, so a model and its features cannot drift apart. So are the
+calibration temperature (fitted on validation by tools/calibrate.py; 1.0 when absent) and
+the model's default ``show_confidence``: ``utterance_probs`` is the one function that turns
+window logits into the calibrated utterance probabilities, for the runtime and the tools.
 """
 from __future__ import annotations
 
@@ -21,6 +24,12 @@ INPUT = "mfcc"
 OUTPUT = "logits"
 # ONNX metadata_props keys (JSON values); the model card repeats them.
 META_LABELS, META_MEAN, META_STD, META_FEATURES = "labels", "norm_mean", "norm_std", "features"
+META_TEMPERATURE, META_SHOW = "temperature", "show_confidence"
+
+
+def utterance_probs(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
+    """Calibrated utterance probabilities: the mean over windows of softmax(logits / T)."""
+    return features.aggregate(features.softmax(np.asarray(logits, dtype=np.float32) / np.float32(temperature)))
 
 
 @dataclass(frozen=True)
@@ -38,7 +47,11 @@ def _meta(session: ort.InferenceSession, path: Path) -> dict:
     missing = [k for k in (META_LABELS, META_MEAN, META_STD, META_FEATURES) if k not in props]
     if missing:
         raise ModelError(f"{path}: metadata lacks {', '.join(missing)}; rebuild it with tools/export.py")
-    return {k: json.loads(v) for k, v in props.items() if k in (META_LABELS, META_MEAN, META_STD, META_FEATURES)}
+    keys = (META_LABELS, META_MEAN, META_STD, META_FEATURES, META_TEMPERATURE, META_SHOW)
+    try:
+        return {k: json.loads(v) for k, v in props.items() if k in keys}
+    except ValueError:
+        raise ModelError(f"{path}: metadata is not valid JSON; rebuild it with tools/export.py") from None
 
 
 class EmotionModel:
@@ -61,6 +74,12 @@ class EmotionModel:
         self.mean = np.asarray(meta[META_MEAN], dtype=np.float32)
         self.std = np.asarray(meta[META_STD], dtype=np.float32)
         self.settings = FeatureSettings.from_dict(meta[META_FEATURES])
+        self.temperature = float(meta.get(META_TEMPERATURE, 1.0))
+        """Logits are divided by this before the softmax (fitted on validation)."""
+        self.show_confidence = meta.get(META_SHOW)
+        """Default threshold for showing a tag, chosen on validation, or None (uncalibrated)."""
+        if not 0.01 <= self.temperature <= 100:
+            raise ModelError(f"{self.path}: temperature {self.temperature} outside 0.01..100")
         self._check_io()
 
     def _check_io(self) -> None:
@@ -84,7 +103,7 @@ class EmotionModel:
         return features.windows(features.utterance_features(samples, self.settings), self.settings)
 
     def predict_windows(self, wins: np.ndarray) -> Prediction:
-        probs = features.aggregate(features.softmax(self.window_logits(wins)))
+        probs = utterance_probs(self.window_logits(wins), self.temperature)
         best = int(np.argmax(probs))
         return Prediction(
             label=self.labels[best],
