@@ -1,0 +1,43 @@
+"""splits/ser_split_v2.json: the old split plus the 20 new CREMA-D actors, by speaker, sexes balanced."""
+import csv
+import json
+
+import make_split
+from conftest import ROOT
+
+PARTS = ("train", "validation", "test")
+
+
+def test_v2_is_the_tools_output_and_extends_v1_without_moving_anyone(shared_data, tmp_path):
+    out = tmp_path / "v2.json"
+    assert make_split.main(["--base", str(ROOT / "splits/ser_split.json"), "--manifest",
+                            str(shared_data / "ser/manifest.csv"), "--out", str(out)]) == 0
+    v1 = json.loads((ROOT / "splits/ser_split.json").read_text())
+    v2 = json.loads((ROOT / "splits/ser_split_v2.json").read_text())
+    assert json.loads(out.read_text()) == v2  # the committed file is what the tool makes
+    for p in PARTS:
+        assert set(v1[p]["speakers"]) <= set(v2[p]["speakers"])
+    speakers = [s for p in PARTS for s in v2[p]["speakers"]]
+    assert len(speakers) == len(set(speakers))  # disjoint parts
+    with open(shared_data / "ser/manifest.csv", encoding="utf-8") as f:
+        sex = {r["speaker"]: r["gender"] for r in csv.DictReader(f)}
+    added = v2["made_by"]["added"]
+    assert {p: len(added[p]) for p in PARTS} == {"train": 12, "validation": 4, "test": 4}
+    assert set(sex) <= set(speakers)  # every speaker of the pool is in some part now
+    for p in PARTS:
+        sexes = [sex[s] for s in added[p]]
+        assert sexes.count("m") == sexes.count("f")
+
+
+def test_leave_one_corpus_out_split_holds_the_corpus_out_whole(shared_data, tmp_path):
+    import serdata
+
+    out = tmp_path / "loco.json"
+    manifests = [str(shared_data / "ser/manifest.csv"), str(shared_data / "asr/ko/emotion.csv")]
+    args = ["--base", str(ROOT / "splits/ser_split_v2.json"), "--out", str(out), "--leave-out", "crema-d"]
+    assert make_split.main(args + [a for m in manifests for a in ("--manifest", m)]) == 0
+    split = serdata.load_split(out)
+    clips = [c for m in manifests for c in serdata.read_manifest(m)]
+    test, train = serdata.select(clips, split, "test"), serdata.select(clips, split, "train")
+    assert {c.corpus for c in test} == {"crema-d"} and len(test) == 3268  # all 40 actors, every clip
+    assert "crema-d" not in {c.corpus for c in train + serdata.select(clips, split, "validation")}

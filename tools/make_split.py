@@ -1,0 +1,110 @@
+#!/usr/bin/env python3
+"""Extend a speaker split with the manifest's speakers it does not know yet, by speaker, sexes balanced.
+
+    python tools/make_split.py --base splits/ser_split.json --manifest ../shared/data/ser/manifest.csv \
+        --out splits/ser_split_v2.json
+
+Every speaker of ``--base`` keeps its part (so nothing that was trained on moves to validation
+or test); each new speaker goes to train, validation or test in the ratio ``--ratio``
+(default 12:4:4 of 20), drawn per corpus and per sex with ``random.Random(--seed)`` from the
+sorted speaker lists, so each part gets as many men as women. The new file records its base,
+seed and the speakers it added.
+
+``--leave-out CORPUS`` writes a leave-one-corpus-out split instead: every speaker of CORPUS
+(all its sentences) is the test part, and train/validation are the base's without them, e.g.
+``--base splits/ser_split_v2.json --leave-out crema-d --out splits/loco_crema-d.json``; train a
+model on it (tools/train.py --split) and ``tools/evaluate.py --split ... --part test`` reports
+the held-out corpus.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import random
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+PARTS = ("train", "validation", "test")
+
+
+def new_speakers(manifest: Path, known: set[str]) -> dict[tuple[str, str], list[str]]:
+    """Unknown speakers of a manifest, grouped by (corpus, sex), sorted."""
+    groups: dict[tuple[str, str], set[str]] = defaultdict(set)
+    with open(manifest, newline="", encoding="utf-8") as f:
+        for r in csv.DictReader(f):
+            if r["speaker"] not in known:
+                groups[(r.get("corpus", ""), r.get("gender", ""))].add(r["speaker"])
+    return {k: sorted(v) for k, v in sorted(groups.items())}
+
+
+def assign(groups: dict, ratio: tuple[int, int, int], seed: int) -> dict[str, list[str]]:
+    """Each group shuffled by one seeded generator, then cut in ``ratio``."""
+    rng = random.Random(seed)
+    out: dict[str, list[str]] = {p: [] for p in PARTS}
+    for speakers in groups.values():
+        order = speakers[:]
+        rng.shuffle(order)
+        total = sum(ratio)
+        n_train = round(len(order) * ratio[0] / total)
+        n_val = round(len(order) * ratio[1] / total)
+        cuts = (order[:n_train], order[n_train:n_train + n_val], order[n_train + n_val:])
+        for part, chosen in zip(PARTS, cuts):
+            out[part].extend(sorted(chosen))
+    return out
+
+
+def leave_out(base: dict, manifests: list[str], corpus: str) -> dict:
+    """Test = every speaker of ``corpus``; train and validation = the base's other speakers."""
+    held = set()
+    for m in manifests:
+        with open(m, newline="", encoding="utf-8") as f:
+            held |= {r["speaker"] for r in csv.DictReader(f) if r.get("corpus") == corpus}
+    if not held:
+        raise SystemExit(f"make_split: no speaker of corpus {corpus!r} in {', '.join(manifests)}")
+    split = json.loads(json.dumps(base))
+    for part in ("train", "validation"):
+        split[part]["speakers"] = [s for s in base[part]["speakers"] if s not in held]
+        split[part].get("sentences", {}).pop(corpus, None)
+    split["test"] = {"speakers": sorted(held)}
+    split["about"] = f"Leave-one-corpus-out: {corpus} held out whole; train/validation from the base without it."
+    split["made_by"] = {"tool": "tools/make_split.py", "base_about": base.get("about", ""), "leave_out": corpus}
+    return split
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--base", required=True)
+    p.add_argument("--manifest", required=True, action="append")
+    p.add_argument("--out", required=True)
+    p.add_argument("--ratio", default="12:4:4", help="train:validation:test share of the new speakers")
+    p.add_argument("--seed", type=int, default=20261201)
+    p.add_argument("--leave-out", metavar="CORPUS", help="write a leave-one-corpus-out split instead")
+    args = p.parse_args(argv)
+    base = json.loads(Path(args.base).read_text())
+    if args.leave_out:
+        Path(args.out).write_text(json.dumps(leave_out(base, args.manifest, args.leave_out), indent=1) + "\n")
+        print(f"wrote {args.out}: {args.leave_out} held out")
+        return 0
+    known = {s for part in PARTS for s in base[part]["speakers"]}
+    groups: dict = {}
+    for m in args.manifest:
+        groups.update(new_speakers(Path(m), known))
+    ratio = tuple(int(x) for x in args.ratio.split(":"))
+    added = assign(groups, ratio, args.seed)
+    split = json.loads(json.dumps(base))
+    for part in PARTS:
+        split[part]["speakers"] = base[part]["speakers"] + added[part]
+    split["about"] = (base.get("about", "") + f" Version 2: {Path(args.base).name} plus the speakers it did not know "
+                      f"({sum(map(len, added.values()))}), by speaker, {args.ratio} per corpus and sex.")
+    split["version"] = 2
+    split["made_by"] = {"tool": "tools/make_split.py", "base": Path(args.base).name, "seed": args.seed,
+                        "ratio": args.ratio, "added": added}
+    Path(args.out).write_text(json.dumps(split, indent=1) + "\n")
+    print(f"wrote {args.out}: added " + ", ".join(f"{p} {len(v)}" for p, v in added.items()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
