@@ -42,11 +42,8 @@ def _axis(node: onnx.NodeProto) -> int:
     return next((a.i for a in node.attribute if a.name == "axis"), 1)
 
 
-def float_model(model: onnx.ModelProto) -> onnx.ModelProto:
-    """A copy of ``model`` with its QDQ nodes folded away (see the module docstring)."""
-    model = onnx.ModelProto.FromString(model.SerializeToString())
-    g = model.graph
-    inits = {i.name: numpy_helper.to_array(i) for i in g.initializer}
+def _fold(g: onnx.GraphProto, inits: dict) -> tuple[list, dict[str, str], list[onnx.TensorProto]]:
+    """The nodes to keep, the tensors to read instead of others, and the folded weights."""
     rename: dict[str, str] = {}  # tensor read by consumers -> the float tensor to read instead
     folded: list[onnx.TensorProto] = []
     keep = []
@@ -67,6 +64,14 @@ def float_model(model: onnx.ModelProto) -> onnx.ModelProto:
             continue  # its DequantizeLinear is bypassed above; nothing else may read int8
         else:
             keep.append(n)
+    return keep, rename, folded
+
+
+def float_model(model: onnx.ModelProto) -> onnx.ModelProto:
+    """A copy of ``model`` with its QDQ nodes folded away (see the module docstring)."""
+    model = onnx.ModelProto.FromString(model.SerializeToString())
+    g = model.graph
+    keep, rename, folded = _fold(g, {i.name: numpy_helper.to_array(i) for i in g.initializer})
     for n in keep:
         for i, name in enumerate(n.input):
             while name in rename:
