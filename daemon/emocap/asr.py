@@ -70,20 +70,44 @@ class Recognizer:
         if self._model is None:
             reason = kaldi.first_error() or "Failed to create a model"
             raise ModelError(f"{path}: Vosk could not load the model ({reason}); {_FIX}")
+        self._rate = sample_rate
         with captured_stderr() as kaldi:  # the graph loads here: a damaged one fails only now
             try:
-                self._rec = vosk.KaldiRecognizer(self._model, sample_rate)
+                self._rec = self._open()
             except Exception:  # vosk: a bare Exception("Failed to create a recognizer")
                 self._rec = None
         if self._rec is None:
             reason = kaldi.first_error() or "Failed to create a recognizer"
             raise ModelError(f"{path}: Vosk could not load the model's graph ({reason}); {_FIX}")
-        self._rec.SetWords(True)  # word times give each final its span
         self._partial, self._space = "", space
         self.samples = 0
-        """Samples fed so far: Vosk's clock, in which its word times are given."""
+        """Samples fed so far: the clock of every span returned (Vosk's word times plus the
+        offset of the current KaldiRecognizer, see recycle())."""
         self.finals = 0
         """Utterances Vosk closed so far, empty ones (noise) included."""
+        self._offset_s = 0.0
+
+    def _open(self):
+        """A new KaldiRecognizer on the loaded model, set up as the service needs it."""
+        import vosk
+
+        rec = vosk.KaldiRecognizer(self._model, self._rate)
+        rec.SetWords(True)  # word times give each final its span
+        return rec
+
+    def recycle(self, tail: bytes = b"") -> Utterance | None:
+        """Replace the KaldiRecognizer by a fresh one, releasing what it has grown (its
+        lookahead-graph cache, decoder and feature state; see emocap/recycle.py). Call it only
+        at an utterance boundary. ``tail``: audio already fed since the last final's end,
+        fed again to the new recogniser so the start of the next utterance is not lost (it
+        does not advance ``samples``); returns the utterance if that tail closes one."""
+        self._rec = None  # the old one is freed before the new one grows
+        self._rec = self._open()
+        self._partial = ""
+        self._offset_s = (self.samples - len(tail) // 2) / self._rate
+        if tail and self._rec.AcceptWaveform(tail):
+            return self._final(self._rec.Result())
+        return None
 
     def warm(self, pcm: bytes) -> None:
         """Decode ``pcm`` and drop the result: a new recogniser's first decode sets up for
@@ -119,4 +143,6 @@ class Recognizer:
         text = r.get("text", "").strip()
         if not text or not words:  # noise: Vosk closes empty utterances too
             return None
-        return Utterance(text=self._space(text), start_s=float(words[0]["start"]), end_s=float(words[-1]["end"]))
+        off = self._offset_s
+        return Utterance(text=self._space(text), start_s=off + float(words[0]["start"]),
+                         end_s=off + float(words[-1]["end"]))

@@ -24,6 +24,7 @@ from emocap.display.sink import Sink
 from emocap.emotion.engine import EmotionEngine
 from emocap.meter import Meter
 from emocap.pause import PauseDetector
+from emocap.recycle import Recycler, rss_mb
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +48,7 @@ class StreamEnd:
 class Captioner:
     def __init__(self, recognizer: Recognizer, engine: EmotionEngine, sinks: list[Sink], *, emoji: dict[str, str],
                  sample_rate: int, history_s: float, partials: bool, feed_ms: int, meter: Meter,
-                 queue_size: int, pause_s: float = 0.0) -> None:
+                 queue_size: int, pause_s: float = 0.0, max_rss_mb: float = 0.0) -> None:
         self._rec, self._engine, self._sinks = recognizer, engine, sinks
         # pause_s > 0: a pause in the audio closes the utterance at once (emocap/pause.py)
         self._pause = PauseDetector(sample_rate, pause_s) if pause_s > 0 else None
@@ -63,6 +64,9 @@ class Captioner:
         self._queue: queue.Queue = queue.Queue(maxsize=queue_size)
         self._thread = threading.Thread(target=self._run, name="captioner", daemon=True)
         self._origin_s = 0.0
+        self._stream_start = 0  # recogniser clock at the current stream's start
+        # A stand-in recogniser without recycle() (tests wrap the real one) never recycles.
+        self._recycler = Recycler(max_rss_mb if hasattr(recognizer, "recycle") else 0.0, meter, sample_rate)
         self.error: Exception | None = None
         self.finished = threading.Event()
         self._deadline: float | None = None
@@ -73,6 +77,7 @@ class Captioner:
         # A recogniser may have been used before: times here count from this start.
         self._origin_s = self._rec.samples / self._rate
         self._finals_seen = self._rec.finals  # a warm-up decode may have closed some
+        self._stream_start = self._rec.samples
         self._thread.start()
 
     def put(self, item: AudioChunk | StreamEnd | None) -> bool:
@@ -132,6 +137,7 @@ class Captioner:
             if self._pause is not None:
                 self._pause.reset()  # Vosk's endpointer came first
             self._emit(utt)
+            self._maybe_recycle(utt)
         elif self._partials:
             text = self._rec.partial()
             if text is not None:
@@ -153,6 +159,23 @@ class Captioner:
         utt = self._rec.finish()
         if utt is not None:
             self._emit(utt)
+        self._maybe_recycle(None)
+        self._stream_start = self._rec.samples
+
+    def _maybe_recycle(self, final: Utterance | None) -> None:
+        """At an utterance boundary (after ``final``, or None at a stream's end): a fresh
+        recogniser once RSS passed ``[asr] max_rss_mb`` (see recycle.py)."""
+        into = None if final is None else self._rec.samples - self._stream_start
+        if not self._recycler.due(self._rec.samples, into):
+            return
+        before, tail = rss_mb(), b""
+        if final is not None:  # mid-stream: what followed the final's last word is fed again
+            fed = self._rec.samples - round(self._origin_s * self._rate)
+            tail = self._history.slice(round((final.end_s - self._origin_s) * self._rate), fed).tobytes()
+        again = self._rec.recycle(tail)
+        self._recycler.recycled(self._rec.samples, before)
+        if again is not None:
+            self._emit(again)
 
     def _emit(self, utt: Utterance) -> None:
         t0 = time.perf_counter()  # the final result is in hand

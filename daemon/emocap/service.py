@@ -70,7 +70,7 @@ class Service:
                                    history_s=cfg.emotion.max_utterance_s, partials=cfg.asr.partials,
                                    feed_ms=cfg.asr.feed_ms, meter=meter,
                                    queue_size=max(1, round(a.queue_s * 1000 / a.chunk_ms)),
-                                   pause_s=cfg.asr.endpoint_silence_s)
+                                   pause_s=cfg.asr.endpoint_silence_s, max_rss_mb=cfg.asr.max_rss_mb)
         self._measure(meter)
         self.state = State.CREATED
         self._sources, self._sinks = list(sources), sinks
