@@ -35,7 +35,7 @@ def test_short_soak_captions_every_expected_utterance(soak):
     assert c["expected"] >= r["files_played"] // 2  # most clips hold a recognisable utterance
     assert c["captions"] == c["captions_checked"] == c["expected"] and c["mismatched_files"] == 0
     assert r["span_errors"] == 0 and r["frames_dropped"] == 0
-    assert r["frames_captured"] == pytest.approx(r["audio_s"] * 16000, abs=2)
+    assert r["frames_captured"] == pytest.approx(r["audio_s"] * 16000, abs=16)  # audio_s is rounded to 1 ms
     assert r["asr_recycles"] >= 1 and len(r["recycle_at"]) >= 1  # recycling ran and lost nothing
 
 

@@ -1,6 +1,6 @@
 """The in-process part of the soak: a playlist through the real Service, with an RSS sampler.
 
-Built as ``emocap replay`` builds it (Service.from_config, the same Monitor worker), with a
+Built as ``emocap replay`` builds it (build_service: warmed models, spacing, the Monitor), with a
 sink that keeps only each caption's span (a few bytes, so the soak's own bookkeeping does
 not show up as growth) and sources that decode their file only when it starts.
 """
@@ -18,7 +18,7 @@ import psutil
 from emocap.audio.ring import RingBuffer
 from emocap.audio.sources import FileSource, Source
 from emocap.captions import Caption, Partial
-from emocap.commands._common import background_workers
+from emocap.commands._common import build_service
 from emocap.config import Config
 from emocap.service import Service
 
@@ -148,10 +148,8 @@ def run_soak(cfg: Config, entries: list[tuple[str, float]], *, sample_s: float, 
              progress=None) -> dict:
     clock, tally = Clock(max_wall_s), Tally()
     sources = [LazyFile(path, cfg, clock) for path, _ in entries]
-    service = Service.from_config(cfg, sources, [tally])
+    service = build_service(cfg, sources, sinks=[tally])  # as `emocap replay` builds it, models warmed
     clock.service = service
-    for worker in background_workers(cfg, service):
-        service.add_worker(worker)
     sampler = Sampler(service, sample_s, progress)
     t0 = time.monotonic()
     sampler.start()

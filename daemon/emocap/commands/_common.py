@@ -52,7 +52,7 @@ def open_sinks(cfg: Config, as_json: bool, frames: Path | None) -> list[Sink]:
 
 
 def build_service(cfg: Config, sources: list, as_json: bool = False, frames: Path | None = None,
-                  daemon: bool = False) -> Service:
+                  daemon: bool = False, sinks: list[Sink] | None = None) -> Service:
     """Load and warm the models (seconds), then open the sinks, then assemble the service, so
     a model that fails to load leaves no display half-open, and READY (sent when the service
     starts) means the first utterance is captioned at full speed."""
@@ -63,7 +63,7 @@ def build_service(cfg: Config, sources: list, as_json: bool = False, frames: Pat
     recognizer = asr.Recognizer(asr.model_dir(cfg.asr.model), cfg.audio.sample_rate, space=spacer.space,
                                 endpoint_silence_s=cfg.asr.endpoint_silence_s)
     warm(engine, recognizer, cfg.audio.sample_rate)
-    sinks = open_sinks(cfg, as_json, frames)
+    sinks = open_sinks(cfg, as_json, frames) if sinks is None else sinks  # given: tools/soak.py's tally
     if daemon and cfg.transcript.enabled:  # the record of what was heard live; not of replays
         sinks.append(TranscriptSink(cfg.transcript))
     service = Service(cfg, sources, sinks, recognizer=recognizer, engine=engine, meter=meter)
