@@ -119,11 +119,11 @@ class Sampler:
 
     def sample(self) -> None:
         snap = self.service.meter.snapshot(reset_latency=False)
-        g, c = snap["gauges"], snap["counts"]
+        c = {**snap["gauges"], **snap["counts"]}  # the frame counters are counts (older builds: gauges)
         s = {"wall_s": round(time.monotonic() - self._t0, 2),
-             "audio_h": round(g.get("frames_captured", 0) / self.service.cfg.audio.sample_rate / 3600, 5),
+             "audio_h": round(c.get("frames_captured", 0) / self.service.cfg.audio.sample_rate / 3600, 5),
              "rss_mb": round(self._proc.memory_info().rss / 2**20, 1), "captions": c.get("captions", 0),
-             "frames_dropped": int(g.get("frames_dropped", 0)), "mode": self.service.engine.mode,
+             "frames_dropped": int(c.get("frames_dropped", 0)), "mode": self.service.engine.mode,
              "mode_switches": c.get("mode_switches", 0), "asr_recycles": c.get("asr_recycles", 0)}
         if self.samples and s["asr_recycles"] > self.samples[-1]["asr_recycles"]:
             self.recycle_at.append({"audio_h": s["audio_h"], "rss_mb_before": self.samples[-1]["rss_mb"]})

@@ -45,6 +45,8 @@ METRICS: dict[str, Metric] = {m.name: m for m in (
     Metric("runs_small", COUNT, "runs", "small-model sessions run (emotion/engine.py)", recorded=False),
     Metric("runs_large", COUNT, "runs", "large-model sessions run (emotion/engine.py)", recorded=False),
     Metric("mode_switches", COUNT, "switches", "Dynamic Inference Mode switches (monitor.py)"),
+    Metric("asr_recycles", COUNT, "recycles", "KaldiRecognizer replaced, RSS over [asr] max_rss_mb (recycle.py)",
+           recorded=False),
     Metric("ring_fill", GAUGE, "share 0..1", "of the ring buffer in use (audio/ring.py, read)"),
     Metric("asr_backlog_s", GAUGE, "s", "audio queued for the recogniser, about (captioner.py, read)"),
 )}
