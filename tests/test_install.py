@@ -82,7 +82,7 @@ def test_replay_of_the_installed_demo_gives_the_checkouts_captions(venv, elsewhe
     assert ref.returncode == 0, ref.stderr
 
     def captions(out: str) -> list[dict]:
-        return [{k: v for k, v in json.loads(line).items() if k != "latency_ms"} for line in out.splitlines()]
+        return [{k: v for k, v in json.loads(line).items() if not k.endswith("_ms")} for line in out.splitlines()]  # times vary
 
     got = captions(r.stdout)
     assert len(got) == 4 and all(c["text"] and c["emotion"] for c in got)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import secrets
 import threading
 import time
 from pathlib import Path
@@ -30,14 +31,15 @@ def entry(caption: Caption, wall: float, run: str) -> dict:
     return {"wall": wall_iso(wall), "run": run, "t_start": round(caption.t_start, 3),
             "t_end": round(caption.t_end, 3), "text": caption.text, "emotion": caption.emotion,
             "confidence": round(caption.confidence, 4),
-            "shown": bool(getattr(caption, "shown", caption.emotion is not None))}
+            "shown": caption.tagged}
 
 
 class TranscriptSink:
     def __init__(self, cfg: TranscriptConfig, clock: Callable[[], float] = time.time) -> None:
         self.path, self._clock = Path(cfg.path), clock
         self._limits = (int(cfg.max_mb * 1_000_000), cfg.keep_days * 86400.0)
-        self._run = wall_iso(clock())
+        # start time plus a random tag: two runs can start within the same millisecond
+        self._run = f"{wall_iso(clock())}/{secrets.token_hex(3)}"
         self._queue: queue.Queue = queue.Queue(maxsize=QUEUE_SIZE)
         self.written = self.dropped = self.failed = 0
         self._failing = False
