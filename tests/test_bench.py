@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-import bench
+from emocap_train import bench
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -57,7 +57,7 @@ def test_written_config_reads_back_with_the_overrides(tmp_path):
 
 
 def test_wearer_stream_is_the_sentences_with_pauses(tmp_path, shared_data):
-    import wearer_latency as w
+    from emocap_train import wearer_latency as w
     files = w.sentences(shared_data)
     assert len(files) == 24 and len({f.parent.name for f in files}) >= 20  # many speakers
     seconds = w.build_stream(files[:2], tmp_path / "s.wav")
@@ -74,7 +74,7 @@ def test_wearer_stream_is_the_sentences_with_pauses(tmp_path, shared_data):
 
 def test_fp32_twin_has_no_quantised_op_left():
     import onnx
-    import qdq_float
+    from emocap_train import qdq_float
     m = qdq_float.float_model(onnx.load(str(ROOT / "models" / "small.onnx")))
     ops = {n.op_type for n in m.graph.node}
     assert not ops & {"QuantizeLinear", "DequantizeLinear"} and "Conv" in ops

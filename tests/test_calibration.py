@@ -2,9 +2,9 @@
 import numpy as np
 import pytest
 
-import calibrate
-import evaluate
-import serdata
+from emocap_train import calibrate
+from emocap_train import evaluate
+from emocap_train import serdata
 from conftest import ROOT
 from emocap.config import EmotionConfig
 from emocap.emotion.engine import EmotionEngine

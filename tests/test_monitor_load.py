@@ -13,7 +13,7 @@ import pytest
 
 from conftest import poll_until as wait_for
 
-import bench
+from emocap_train import bench
 from emocap import config
 from emocap.audio.io import load_audio
 from emocap.emotion.engine import EmotionEngine

@@ -11,7 +11,7 @@ import onnxruntime as ort
 import pytest
 from onnx import numpy_helper
 
-import serdata
+from emocap_train import serdata
 from emocap import features
 from conftest import ROOT
 from emocap.emotion.model import EmotionModel

@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from cer import errors
-from soak_expected import undithered
+from emocap_train.cer import errors
+from emocap_train.soak_expected import undithered
 from emocap import asr, captioner, config, recycle
 from emocap.audio.io import load_audio
 from emocap.audio.sources import FileSource

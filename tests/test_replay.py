@@ -17,7 +17,7 @@ import sys
 
 import pytest
 
-import cer
+from emocap_train import cer
 from emocap.audio.io import load_audio
 from conftest import ROOT
 from emocap.emotion.model import EmotionModel

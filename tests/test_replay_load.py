@@ -17,7 +17,7 @@ import pytest
 
 from conftest import poll_until as wait_for
 
-import bench
+from emocap_train import bench
 from emocap import config
 from emocap.monitor import idle_share
 

@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
-import serdata  # noqa: E402
-import ser_models  # noqa: E402
+from emocap_train import serdata  # noqa: E402
+from emocap_train import ser_models  # noqa: E402
 from emocap import features  # noqa: E402
 
 

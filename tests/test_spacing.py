@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-import cer
+from emocap_train import cer
 from emocap import asr, config, spacing
 from emocap.audio.io import load_audio
 from emocap.errors import ConfigError

@@ -2,7 +2,7 @@
 import csv
 import json
 
-import make_split
+from emocap_train import make_split
 from conftest import ROOT
 
 PARTS = ("train", "validation", "test")
@@ -30,7 +30,7 @@ def test_v2_is_the_tools_output_and_extends_v1_without_moving_anyone(shared_data
 
 
 def test_leave_one_corpus_out_split_holds_the_corpus_out_whole(shared_data, tmp_path):
-    import serdata
+    from emocap_train import serdata
 
     out = tmp_path / "loco.json"
     manifests = [str(shared_data / "ser/manifest.csv"), str(shared_data / "asr/ko/emotion.csv")]

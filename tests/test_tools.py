@@ -133,7 +133,7 @@ def test_ensemble_averages_member_probabilities(shared_data, tmp_path):
 
 def _clip_windows(shared_data):
     """Model windows of one real clip."""
-    import serdata
+    from emocap_train import serdata
     from emocap import features
 
     clip = serdata.read_manifest(shared_data / "ser/manifest.csv")[0]

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 pytest.importorskip("torch")
-import serdata  # noqa: E402
-import train  # noqa: E402
+from emocap_train import serdata  # noqa: E402
+from emocap_train import train  # noqa: E402
 from emocap import features  # noqa: E402
 
 ROOT = serdata.ROOT

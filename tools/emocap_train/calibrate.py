@@ -25,10 +25,10 @@ from pathlib import Path
 import numpy as np
 import onnx
 
-import calibration_plots
-import export
-import metrics
-import serdata
+from emocap_train import calibration_plots
+from emocap_train import export
+from emocap_train import metrics
+from emocap_train import serdata
 from emocap.emotion.model import META_SHOW, META_TEMPERATURE, EmotionModel, utterance_probs
 
 THRESHOLDS = np.round(np.arange(0.0, 1.0001, 0.01), 2)

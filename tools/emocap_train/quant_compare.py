@@ -24,8 +24,8 @@ from pathlib import Path
 
 import onnx
 
-import export
-import serdata
+from emocap_train import export
+from emocap_train import serdata
 
 
 def main(argv=None) -> None:
@@ -62,7 +62,7 @@ def main(argv=None) -> None:
 def float_parent(args, fp32: Path) -> dict:
     """Write the float parent to ``fp32``; return its contract (labels, statistics, features)."""
     if args.model:
-        import requantise
+        from emocap_train import requantise
 
         onnx.save(requantise.float_graph(onnx.load(args.model)), str(fp32))
         return requantise.contract(onnx.load(args.model))

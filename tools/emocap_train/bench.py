@@ -43,18 +43,16 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"):
 
 import numpy as np  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "daemon"))
-sys.path.insert(0, str(ROOT / "tools"))
+ROOT = Path(__file__).resolve().parents[2]
 
 import onnxruntime as ort  # noqa: E402
 import python_speech_features as psf  # noqa: E402
 import soundfile as sf  # noqa: E402
 
-import peers  # noqa: E402
-import serdata  # noqa: E402
-import spacing_bench  # noqa: E402
-import wearer_latency  # noqa: E402
+from emocap_train import peers  # noqa: E402
+from emocap_train import serdata  # noqa: E402
+from emocap_train import spacing_bench  # noqa: E402
+from emocap_train import wearer_latency  # noqa: E402
 from emocap import config, features, stats  # noqa: E402
 from emocap.emotion.mode import MODES  # noqa: E402
 from emocap.emotion.model import EmotionModel  # noqa: E402

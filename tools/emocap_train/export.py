@@ -26,8 +26,8 @@ import numpy as np
 import onnx
 import torch
 
-import ser_models
-import serdata
+from emocap_train import ser_models
+from emocap_train import serdata
 from emocap import features
 from emocap.emotion.model import INPUT, META_FEATURES, META_LABELS, META_MEAN, META_STD, OUTPUT, EmotionModel
 from emocap.features import FeatureSettings
@@ -225,8 +225,8 @@ def window_agreement(a: Path, b: Path, wins: np.ndarray) -> float:
 
 def test_metrics(path: Path, manifests, split, noise, workers) -> dict:
     """Whole test split, its Korean part (from the same predictions), and the split under noise."""
-    import evaluate
-    import metrics
+    from emocap_train import evaluate
+    from emocap_train import metrics
 
     clips = [c for m in manifests for c in serdata.read_manifest(m)]
     test = serdata.select(clips, serdata.load_split(split), "test")

@@ -18,8 +18,8 @@ import json
 import sys
 from pathlib import Path
 
-import export
-import serdata
+from emocap_train import export
+from emocap_train import serdata
 from emocap.emotion.model import EmotionModel
 
 

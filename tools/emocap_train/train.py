@@ -42,9 +42,9 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from torch.utils.data import DataLoader, Dataset, WeightedRandomSampler
 from tqdm import tqdm
 
-import metrics
-import ser_models
-import serdata
+from emocap_train import metrics
+from emocap_train import ser_models
+from emocap_train import serdata
 from emocap import features
 from emocap.audio.io import resample, to_int16
 from emocap.features import FeatureSettings

@@ -21,8 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-import metrics
-import serdata
+from emocap_train import metrics
+from emocap_train import serdata
 from emocap.emotion.model import EmotionModel
 from emocap.errors import EmocapError
 

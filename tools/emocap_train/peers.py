@@ -37,7 +37,7 @@ def timed(fn, runs: int, warmup: int = 10) -> dict:
 def fp32_session(small: EmotionModel) -> ort.InferenceSession:
     import onnx
 
-    import qdq_float
+    from emocap_train import qdq_float
 
     opts = ort.SessionOptions()
     opts.intra_op_num_threads, opts.inter_op_num_threads = 1, 1
@@ -60,7 +60,7 @@ def origin_stack(s: features.FeatureSettings, n_labels: int):
         import librosa
         import torch
 
-        import ser_models
+        from emocap_train import ser_models
     except ImportError as e:
         return f"origin stack needs the dev dependencies ({e.name} missing)"
     torch.set_num_threads(1)

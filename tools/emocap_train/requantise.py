@@ -24,8 +24,8 @@ import numpy as np
 import onnx
 from onnx import numpy_helper, utils
 
-import export
-import serdata
+from emocap_train import export
+from emocap_train import serdata
 from emocap.emotion.model import INPUT, OUTPUT
 
 

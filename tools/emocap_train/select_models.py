@@ -15,9 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-import evaluate
-import metrics
-import serdata
+from emocap_train import evaluate
+from emocap_train import metrics
+from emocap_train import serdata
 
 
 def scores(probs: np.ndarray, clips, labels) -> tuple[float, float, dict]:

@@ -20,9 +20,7 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "daemon"))
-sys.path.insert(0, str(ROOT / "tools"))
+ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "tests" / "data" / "vosk_ko_sample.jsonl"
 
 
@@ -55,7 +53,7 @@ def child(options: dict, texts: list[str], reps: int) -> dict:
 
 
 def in_child(options: dict, texts: list[str], reps: int = 1) -> dict:
-    code = "import json,sys; import spacing_bench as b; a=json.load(sys.stdin); " \
+    code = "import json,sys; from emocap_train import spacing_bench as b; a=json.load(sys.stdin); " \
            "print(json.dumps(b.child(a['o'], a['t'], a['r']), ensure_ascii=False))"
     r = subprocess.run([sys.executable, "-c", code], input=json.dumps({"o": options, "t": texts, "r": reps}),
                        capture_output=True, text=True, cwd=ROOT / "tools", timeout=600,
@@ -93,8 +91,8 @@ OPTION_GRID = [dict(dicts=d, model_type=m, reset_whitespace=r, space_tolerance=t
 
 def compare(captions_file: Path, manifest: Path) -> list[dict]:
     """Every option set of OPTION_GRID over the replayed captions: WER, CER, RSS, ms."""
-    import asr_cer
-    import cer
+    from emocap_train import asr_cer
+    from emocap_train import cer
     from emocap.audio.io import load_audio
 
     rows = asr_cer.read_manifest(manifest, 0)
@@ -120,7 +118,7 @@ def main(argv=None) -> int:
     p.add_argument("--manifest", type=Path, default=None, help="the files CAPTIONS was replayed from")
     args = p.parse_args(argv)
     if args.compare:
-        import asr_cer
+        from emocap_train import asr_cer
 
         out = compare(args.compare, args.manifest or asr_cer.DEFAULT_MANIFEST)
         print(json.dumps(out, ensure_ascii=False, indent=None if args.json else 1))

@@ -28,13 +28,12 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "daemon"), str(ROOT / "tools")]
+ROOT = Path(__file__).resolve().parents[2]
 
 import soundfile as sf  # noqa: E402
 
-import soak_expected  # noqa: E402
-from soak_run import run_soak  # noqa: E402
+from emocap_train import soak_expected  # noqa: E402
+from emocap_train.soak_run import run_soak  # noqa: E402
 
 MANIFESTS = ("asr/ko/manifest.csv", "asr/en/manifest.csv", "ser/manifest.csv")
 

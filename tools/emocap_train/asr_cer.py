@@ -25,10 +25,9 @@ import threading
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "daemon"))
+ROOT = Path(__file__).resolve().parents[2]
 
-import cer  # noqa: E402
+from emocap_train import cer  # noqa: E402
 from emocap import asr  # noqa: E402
 from emocap.audio.io import load_audio  # noqa: E402
 
@@ -98,7 +97,7 @@ def configs(args, tmp: Path) -> dict[str, Path | None]:
     if args.spacing_off:
         import dataclasses
 
-        import bench
+        from emocap_train import bench
         from emocap import config
 
         cfg = config.load(args.config)

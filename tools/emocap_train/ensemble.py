@@ -19,8 +19,8 @@ from pathlib import Path
 import onnx
 from onnx import compose, helper
 
-import export
-import serdata
+from emocap_train import export
+from emocap_train import serdata
 from emocap.emotion.model import INPUT, OUTPUT, EmotionModel
 
 CONTRACT = (export.META_LABELS, export.META_MEAN, export.META_STD, export.META_FEATURES)

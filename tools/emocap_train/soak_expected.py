@@ -21,7 +21,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-DAEMON = Path(__file__).resolve().parents[1] / "daemon"
+DAEMON = Path(__file__).resolve().parents[2] / "daemon"
 
 
 def _key(path: str) -> str:

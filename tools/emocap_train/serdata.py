@@ -14,8 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "daemon"))  # run from a checkout without installing
+ROOT = Path(__file__).resolve().parents[2]
 
 from emocap.audio.io import load_audio  # noqa: E402
 from emocap.errors import EmocapError  # noqa: E402
