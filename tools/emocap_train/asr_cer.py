@@ -158,7 +158,3 @@ def main(argv=None) -> int:
         result["per_file"] = [{"path": r["path"], "ref": r["text"], "pipeline": p} for r, p in zip(rows, piped)]
     print(json.dumps(result, ensure_ascii=False, indent=1))
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -10,10 +10,10 @@ Every figure carries its unit. Sections:
   cascade         share of test-split clips the small model is unsure of (re-run on large)
   spacing         Korean spacing (kiwipiepy) per caption, its RSS and load time (tools/spacing_bench.py)
   peers           per window: emocap's path vs the small model's FP32 twin and the origin's
-                   stack (librosa MFCC + PyTorch CRNN, untrained), ratios (tools/peers.py)
+                   stack (librosa MFCC + PyTorch CRNN, untrained), ratios (tools/emocap_train/peers.py)
   wearer_latency  end of speech (last word's end) -> caption at the sink, and speech onset ->
                    first partial, p50/p95: a real-time replay of 24 sentences with pauses
-                   (tools/wearer_latency.py)
+                   (tools/emocap_train/wearer_latency.py)
   caption_latency  after Vosk's final result, per caption, in that real-time replay (dynamic
                    mode as configured), and with each mode held (fast replays of continuous speech)
   replay           process CPU share of one core (that real-time replay), real-time factor (fast replay)
@@ -372,7 +372,3 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     print(json.dumps(result, ensure_ascii=False) if args.json else text(result))
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

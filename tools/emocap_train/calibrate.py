@@ -177,7 +177,3 @@ def main(argv=None) -> int:
             write_back(m.path, r["temperature"], show, r["card"])
     print(json.dumps(summary, indent=1))
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

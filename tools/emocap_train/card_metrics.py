@@ -50,7 +50,3 @@ def main(argv=None) -> int:
     print(f"{path}: test macro-F1 {t['macro_f1']:.4f}, coverage {t['coverage']:.4f}, "
           f"shown precision {t['shown_precision']:.4f} at {t['show_confidence']:.2f}")
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -114,7 +114,3 @@ def main(argv=None) -> int:
     }
     export.write_card(card, out, args, "tools/ensemble.py", argv)
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -184,7 +184,3 @@ def main(argv=None) -> int:
         plot_confusion(result, out / "confusion.png", Path(args.model).name)
     print(json.dumps(result) if args.json else text_report(result, title), end="\n" if args.json else "")
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

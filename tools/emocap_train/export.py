@@ -341,7 +341,3 @@ def main(argv=None) -> int:
     card["training"] = training_summary(args.checkpoint)
     write_card(card, out, args, "tools/export.py", argv)
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

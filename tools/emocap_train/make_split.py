@@ -104,7 +104,3 @@ def main(argv=None) -> int:
     Path(args.out).write_text(json.dumps(split, indent=1) + "\n")
     print(f"wrote {args.out}: added " + ", ".join(f"{p} {len(v)}" for p, v in added.items()))
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

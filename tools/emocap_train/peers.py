@@ -5,7 +5,7 @@
   same graph with its INT8 weights folded back to float and the activation QDQ pairs
   removed), onnxruntime, 1 thread: what the INT8 kernels buy on this CPU.
 - ``origin``: the origin project's stack: librosa MFCC (40 x 128 frames, same window) + the
-  PyTorch CRNN (Conv2d 32/64 + 2-layer BiGRU 128, tools/ser_models.py ``crnn``), 1 torch
+  PyTorch CRNN (Conv2d 32/64 + 2-layer BiGRU 128, tools/emocap_train/ser_models.py ``crnn``), 1 torch
   thread. Its weights are untrained (timing only: the work does not depend on the values).
 
 librosa and torch are development dependencies (``.[dev]``, ``.[train]``); without them the

@@ -101,7 +101,3 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     onnx.save(float_model(onnx.load(args.model)), args.out)
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -90,7 +90,3 @@ def kernel_gap(path: Path, wins) -> float:
         s = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
         probs.append(features.softmax(s.run(None, {"mfcc": x})[0]))
     return float(np.abs(probs[0] - probs[1]).max())
-
-
-if __name__ == "__main__":
-    main()

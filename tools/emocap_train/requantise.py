@@ -144,7 +144,3 @@ def main(argv=None) -> int:
                    args.float_out)
     print(f"wrote {args.out}")
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

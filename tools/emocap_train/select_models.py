@@ -51,7 +51,3 @@ def main(argv=None) -> None:
     print(f"{'validation score':>16} {'pooled F1':>9}  models  (per-corpus macro-F1)")
     for mean_corpus, pooled, name, per in sorted(rows, reverse=True):
         print(f"{mean_corpus:16.4f} {pooled:9.4f}  {name}  {per}")
-
-
-if __name__ == "__main__":
-    main()

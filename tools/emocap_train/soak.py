@@ -185,7 +185,3 @@ def main(argv: list[str] | None = None) -> int:
         plot(report, args.plot)
     print(json.dumps(report) if args.json else summary(report))
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

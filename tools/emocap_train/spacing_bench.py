@@ -126,7 +126,3 @@ def main(argv=None) -> int:
     r = spacing()
     print(json.dumps(r, ensure_ascii=False) if args.json else text_line(r))
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

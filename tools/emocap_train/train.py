@@ -390,7 +390,3 @@ def main(argv=None):
 
     print(f"best epoch {best_epoch} (validation score {best:.4f}); wrote {out}/model.pt, report.json, curve.png "
           f"in {report['seconds']} s", flush=True)
-
-
-if __name__ == "__main__":
-    main()
