@@ -5,8 +5,7 @@ import numpy as np
 import pytest
 
 pytest.importorskip("torch")
-from emocap_train import serdata  # noqa: E402
-from emocap_train import train  # noqa: E402
+from emocap_train import augment, distil, serdata  # noqa: E402
 from emocap import features  # noqa: E402
 
 ROOT = serdata.ROOT
@@ -26,43 +25,43 @@ def clips(shared_data):
 
 def test_feature_copies_clean_first_then_augmented(clips):
     s = features.FeatureSettings()
-    copies = train.feature_variants(clips, [], _args(), s)
+    copies = augment.feature_variants(clips, [], _args(), s)
     assert len(copies) == 3 and all(len(c) == 4 for c in copies)
     for x, c in zip(clips, copies):
         np.testing.assert_array_equal(c[0], features.utterance_features(x, s))
         # Every later copy is speed-perturbed (speed_prob 1): a different number of frames.
         assert all(v.shape[0] == 40 and v.shape[1] != c[0].shape[1] for v in c[1:])
-    again = train.feature_variants(clips, [], _args(), s)
+    again = augment.feature_variants(clips, [], _args(), s)
     assert all(np.array_equal(a, b) for ca, cb in zip(copies, again) for a, b in zip(ca, cb))
 
 
 def test_noise_copies_differ_from_clean(clips, shared_data):
     s = features.FeatureSettings()
     noise = [serdata.load_audio(p) for p in serdata.noise_files([shared_data / "noise"])[:2]]
-    copies = train.feature_variants(clips[:1], noise, _args(speed_prob=0.0, noise_prob=1.0, snr=(0.0, 0.0)), s)
+    copies = augment.feature_variants(clips[:1], noise, _args(speed_prob=0.0, noise_prob=1.0, snr=(0.0, 0.0)), s)
     clean, noisy = copies[0][0], copies[0][1]
     assert noisy.shape[0] == 40 and not np.allclose(clean[:, :50], noisy[:, :50], atol=0.5)
 
 
 def test_soft_targets():
-    t = train.soft_targets(2, 7, 0.1)
+    t = distil.soft_targets(2, 7, 0.1)
     assert t.shape == (1, 7) and np.isclose(t.sum(), 1) and t.argmax() == 2 and np.isclose(t[0, 2], 0.9 + 0.1 / 7)
     teacher = np.full((3, 7), 0.0, dtype=np.float32)
     teacher[:, 5] = 1.0
-    mixed = train.soft_targets(2, 7, 0.0, teacher, 0.25)
+    mixed = distil.soft_targets(2, 7, 0.0, teacher, 0.25)
     assert mixed.shape == (3, 7) and np.allclose(mixed.sum(axis=1), 1)
     assert np.allclose(mixed[:, 2], 0.75) and np.allclose(mixed[:, 5], 0.25)
 
 
 def test_teacher_probs_follow_our_label_order(clips):
     s = features.FeatureSettings()
-    copies = train.feature_variants(clips[:2], [], _args(variants=2), s)
+    copies = augment.feature_variants(clips[:2], [], _args(variants=2), s)
     model = ROOT / "models" / "small.onnx"
-    probs = train.teacher_probs(model, copies, s, serdata.LABELS)
+    probs = distil.teacher_probs(model, copies, s, serdata.LABELS)
     assert [p.shape for p in probs] == [(2, 7), (2, 7)]
     assert np.allclose([p.sum(axis=1) for p in probs], 1, atol=1e-5)
     # Asking for the labels in reverse order gives the same distributions, columns reversed.
-    rev = train.teacher_probs(model, copies, s, serdata.LABELS[::-1])
+    rev = distil.teacher_probs(model, copies, s, serdata.LABELS[::-1])
     assert all(np.allclose(a[:, ::-1], b) for a, b in zip(probs, rev))
     # The clean copy's distribution is the runtime's for the clip, before calibration (T = 1):
     # a teacher target is the model's own distribution.
