@@ -87,3 +87,16 @@ def test_replay_of_the_installed_demo_gives_the_checkouts_captions(venv, elsewhe
     got = captions(r.stdout)
     assert len(got) == 4 and all(c["text"] and c["emotion"] for c in got)
     assert got == captions(ref.stdout)
+
+
+def test_the_wheel_holds_the_runtime_only(venv, elsewhere):
+    """tools/emocap_train (training, export, benchmarks) stays out: torch never reaches the device."""
+    purelib = Path(run([venv / "bin" / "python", "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                       elsewhere).stdout.strip())
+    (record,) = purelib.glob("emocap-*.dist-info/RECORD")
+    files = [line.split(",")[0] for line in record.read_text().splitlines()]
+    assert {f.split("/")[0] for f in files if not f.startswith("..")} == {"emocap", record.parent.name}
+    code = [purelib / f for f in files if f.endswith(".py")]
+    assert code and not [f for f in code if "torch" in f.read_text() or "emocap_train" in f.read_text()]
+    r = run([venv / "bin" / "python", "-c", "import emocap_train"], elsewhere)
+    assert r.returncode != 0 and "No module named 'emocap_train'" in r.stderr
