@@ -25,11 +25,9 @@ import threading
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-
-from emocap_train import cer  # noqa: E402
-from emocap import asr  # noqa: E402
-from emocap.audio.io import load_audio  # noqa: E402
+from emocap_train import ROOT, cer
+from emocap import asr
+from emocap.audio.io import load_audio
 
 SHARED = next((p / "shared" / "data" for p in ROOT.parents if (p / "shared" / "data").is_dir()),
               ROOT.parent / "shared" / "data")

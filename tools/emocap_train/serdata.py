@@ -8,16 +8,14 @@ from __future__ import annotations
 import csv
 import json
 import re
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[2]
-
-from emocap.audio.io import load_audio  # noqa: E402
-from emocap.errors import EmocapError  # noqa: E402
+from emocap_train import ROOT
+from emocap.audio.io import load_audio  # serdata.load_audio: the tools' one audio reader
+from emocap.errors import EmocapError
 
 LABELS = ["happiness", "surprise", "neutral", "fear", "disgust", "anger", "sadness"]
 DEFAULT_SPLIT = ROOT / "splits" / "ser_split.json"

@@ -20,7 +20,8 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from emocap_train import ROOT
+
 SAMPLE = ROOT / "tests" / "data" / "vosk_ko_sample.jsonl"
 
 
