@@ -55,7 +55,8 @@ def expected(paths: list[str], cache: Path, model: str, feed_ms: int, compute: b
     todo = sorted({p for p in paths if _key(p) not in counts})
     if todo and compute:
         env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(DAEMON), os.environ.get("PYTHONPATH", "")]))
-        subprocess.run([sys.executable, str(Path(__file__).resolve().parents[1] / "soak_expected.py"), "--cache", str(cache), "--feed-ms", str(feed_ms),
+        subprocess.run([sys.executable, str(Path(__file__).resolve().parents[1] / "soak_expected.py"),
+                        "--cache", str(cache), "--feed-ms", str(feed_ms),
                         "--model", str(model), "--stdin"], input="\n".join(todo), text=True, env=env, check=True)
         counts = load_cache(cache, model, feed_ms)
     return {p: counts[_key(p)] for p in set(paths) if _key(p) in counts}
