@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from emocap_train import bench
+from emocap_train import bench, replaying
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -50,7 +50,7 @@ def test_written_config_reads_back_with_the_overrides(tmp_path):
     from dataclasses import replace
     from emocap import config
     cfg = config.load()
-    path = bench.write_config(cfg, tmp_path / "c.toml", log_path=str(tmp_path / "p.jsonl"), interval_s=1.0)
+    path = replaying.write_config(cfg, tmp_path / "c.toml", log_path=str(tmp_path / "p.jsonl"), interval_s=1.0)
     back = config.load(path)
     assert back.perf == replace(cfg.perf, log_path=str(tmp_path / "p.jsonl"), interval_s=1.0)
     assert (back.emotion, back.mode, back.captions, back.display) == (cfg.emotion, cfg.mode, cfg.captions, cfg.display)
@@ -61,7 +61,7 @@ def test_wearer_stream_is_the_sentences_with_pauses(tmp_path, shared_data):
     files = w.sentences(shared_data)
     assert len(files) == 24 and len({f.parent.name for f in files}) >= 20  # many speakers
     seconds = w.build_stream(files[:2], tmp_path / "s.wav")
-    assert seconds == pytest.approx(bench.audio_seconds(files[:2]) + 2 * w.GAP_S, abs=1e-3)
+    assert seconds == pytest.approx(replaying.audio_seconds(files[:2]) + 2 * w.GAP_S, abs=1e-3)
     x = bench.serdata.load_audio(tmp_path / "s.wav")
     gap = x[-int(w.GAP_S * 16000):].astype(float)
     assert 0 < gap.std() < 10  # faint noise, not digital silence, not speech
@@ -83,15 +83,15 @@ def test_fp32_twin_has_no_quantised_op_left():
 
 def test_bench_files_exist(shared_data):
     assert all((shared_data / f).is_file() for f in [bench.SPEECH, *bench.CONTINUOUS])
-    assert 50 < bench.audio_seconds([shared_data / f for f in bench.CONTINUOUS]) < 70
+    assert 50 < replaying.audio_seconds([shared_data / f for f in bench.CONTINUOUS]) < 70
 
 
 def test_replay_helper_runs_the_service_and_reads_its_log(tmp_path, shared_data):
     """The path behind the pipeline figures, on one short file (the full run takes minutes)."""
     from emocap import config
-    cfg = bench.static_mode(config.load(), "small")
-    r = bench.replay(cfg, [shared_data / bench.CONTINUOUS[0]], tmp_path / "p.jsonl", realtime=False)
+    cfg = replaying.static_mode(config.load(), "small")
+    r = replaying.replay(cfg, [shared_data / bench.CONTINUOUS[0]], tmp_path / "p.jsonl", realtime=False)
     assert len(r.captions) >= 1 and all(c["model"] == "small" for c in r.captions)
     assert r.summary["records"] >= 1 and r.summary["mode_seconds"].keys() == {"small"}
     assert r.summary["frames"]["captured"] == len(bench.serdata.load_audio(shared_data / bench.CONTINUOUS[0]))
-    assert bench.percentiles([1.0, 2.0, 3.0]) == {"n": 3, "p50": 2.0, "p95": 2.9}
+    assert replaying.percentiles([1.0, 2.0, 3.0]) == {"n": 3, "p50": 2.0, "p95": 2.9}

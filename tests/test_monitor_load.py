@@ -13,7 +13,7 @@ import pytest
 
 from conftest import poll_until as wait_for
 
-from emocap_train import bench
+from emocap_train import replaying
 from emocap import config
 from emocap.audio.io import load_audio
 from emocap.emotion.engine import EmotionEngine
@@ -60,10 +60,10 @@ def test_hog_steps_mode_down_to_small_and_back_up(tmp_path, shared_data):
     proc = None
     try:
         time.sleep(1.0)
-        proc = bench.hog()
+        proc = replaying.hog()
         assert wait_for(lambda: engine.mode == "small", 12.0), "no step down to small under the hog"
         time.sleep(1.0)
-        bench.end_hog(proc)
+        replaying.end_hog(proc)
         proc = None
         assert wait_for(lambda: engine.mode == "large", 15.0), "mode did not climb back after the hog"
     finally:
@@ -71,7 +71,7 @@ def test_hog_steps_mode_down_to_small_and_back_up(tmp_path, shared_data):
         feeder.join()
         mon.stop()
         if proc:
-            bench.end_hog(proc)
+            replaying.end_hog(proc)
     recs = [json.loads(l) for l in log_path.read_text().splitlines()]
     switches = [(r["mode_from"], r["mode_to"]) for r in recs if r["event"] == "mode"]
     for r in recs:

@@ -17,7 +17,7 @@ import pytest
 
 from conftest import poll_until as wait_for
 
-from emocap_train import bench
+from emocap_train import bench, replaying
 from emocap import config
 from emocap.monitor import idle_share
 
@@ -47,7 +47,7 @@ def test_hog_during_realtime_replay_steps_down_to_small_and_back(tmp_path, share
     cfg = replace(cfg, mode=replace(cfg.mode, initial="large", cpu_window_s=1.0, dwell_s=1.0, deadline_ms=10000.0,
                                     idle_down=0.05, idle_up=round(max(0.1, (before - 0.2) / 2), 3)))
     log = tmp_path / "perf.jsonl"
-    cfg_path = bench.write_config(cfg, tmp_path / "c.toml", log_path=str(log), interval_s=0.5, journald=False)
+    cfg_path = replaying.write_config(cfg, tmp_path / "c.toml", log_path=str(log), interval_s=0.5, journald=False)
     files = [str(shared_data / f) for f in bench.CONTINUOUS[:6]]  # about 30 s, ended early by SIGTERM
     cmd = [sys.executable, "-m", "emocap.cli", "replay", "--realtime", "--json", "--config", str(cfg_path), *files]
     svc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -59,15 +59,15 @@ def test_hog_during_realtime_replay_steps_down_to_small_and_back(tmp_path, share
         if mode_records(log):
             pytest.skip(f"the mode moved before the hog started (machine busy): {mode_records(log)[0]['reason']}")
         hog_ts = time.time()
-        hog = bench.hog()
+        hog = replaying.hog()
         assert wait_for(lambda: any(r["mode_to"] == "small" for r in mode_records(log)), 12.0)
-        bench.end_hog(hog)
+        replaying.end_hog(hog)
         hog = None
         down = len(mode_records(log))
         assert wait_for(lambda: any(r["mode_to"] == "large" for r in mode_records(log)[down:]), 15.0)
     finally:
         if hog:
-            bench.end_hog(hog)
+            replaying.end_hog(hog)
         svc.send_signal(signal.SIGTERM)  # the service's one stop path
         out, err = svc.communicate(timeout=60)
     assert svc.returncode == 0, err

@@ -25,12 +25,11 @@ import threading
 import time
 from pathlib import Path
 
-from emocap_train import ROOT, cer
+from emocap_train import ROOT, cer, shared_data
 from emocap import asr
 from emocap.audio.io import load_audio
 
-SHARED = next((p / "shared" / "data" for p in ROOT.parents if (p / "shared" / "data").is_dir()),
-              ROOT.parent / "shared" / "data")
+SHARED = shared_data()
 DEFAULT_MANIFEST = SHARED / "asr" / "ko" / "manifest.csv"
 
 
@@ -95,12 +94,12 @@ def configs(args, tmp: Path) -> dict[str, Path | None]:
     if args.spacing_off:
         import dataclasses
 
-        from emocap_train import bench
+        from emocap_train import replaying
         from emocap import config
 
         cfg = config.load(args.config)
         off = dataclasses.replace(cfg, captions=dataclasses.replace(cfg.captions, spacing="none"))
-        runs["pipeline_spacing_none"] = bench.write_config(off, tmp / "spacing_none.toml")
+        runs["pipeline_spacing_none"] = replaying.write_config(off, tmp / "spacing_none.toml")
     return runs
 
 

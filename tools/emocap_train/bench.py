@@ -25,15 +25,10 @@ folder, and read that log; they are null, with a reason, where the pipeline is m
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import os
 import platform
-import shutil
-import signal
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -43,24 +38,21 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"):
 
 import numpy as np  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[2]
+from emocap_train import ROOT, shared_data  # noqa: E402
 
 import onnxruntime as ort  # noqa: E402
 import python_speech_features as psf  # noqa: E402
-import soundfile as sf  # noqa: E402
 
 from emocap_train import peers  # noqa: E402
 from emocap_train import serdata  # noqa: E402
 from emocap_train import spacing_bench  # noqa: E402
 from emocap_train import wearer_latency  # noqa: E402
-from emocap import config, features, stats  # noqa: E402
-from emocap.emotion.mode import MODES  # noqa: E402
+from emocap_train.bench_pipeline import pipeline_figures, pipeline_missing, wearer_only  # noqa: E402
+from emocap import config, features  # noqa: E402
 from emocap.emotion.model import EmotionModel  # noqa: E402
 from emocap.errors import EmocapError  # noqa: E402
 
-# The shared data folder: $EMOCAP_DATA, else shared/data in the nearest ancestor folder.
-DATA = Path(os.environ["EMOCAP_DATA"]) if os.environ.get("EMOCAP_DATA") else next(
-    (p / "shared" / "data" for p in ROOT.parents if (p / "shared" / "data").is_dir()), ROOT.parent / "shared" / "data")
+DATA = shared_data()
 # A Korean sentence of continuous speech (4.6 s), the source of the timed windows.
 SPEECH = "asr/ko/emotiontts/Emotional/emotional-to-emotional/nea/nea00101.flac"
 SER_MANIFESTS = ("ser/manifest.csv", "asr/ko/emotion.csv")
@@ -133,156 +125,6 @@ def bench_cascade(models: dict[str, EmotionModel], threshold: float, split: Path
 # Continuous speech: 12 sentences (3 speakers x 4 emotions, about 58 s) back to back on one clock.
 CONTINUOUS = [f"asr/ko/emotiontts/Emotional/emotional-to-emotional/{spk}/{spk}00{block}01.flac"
               for spk in ("nea", "nek", "neb") for block in (0, 1, 2, 3)]
-
-
-def hog() -> subprocess.Popen:
-    """A CPU hog on every core: stress-ng, or one Python busy loop per core without it."""
-    n = os.cpu_count() or 1
-    cmd = (["stress-ng", "--cpu", str(n), "--timeout", "600s", "--quiet"] if shutil.which("stress-ng")
-           else [sys.executable, "-c", "import multiprocessing as m\ndef f():\n    while True: pass\n"
-                 f"ps = [m.Process(target=f, daemon=True) for _ in range({n})]\n"
-                 "[p.start() for p in ps]\n[p.join(600) for p in ps]"])
-    return subprocess.Popen(cmd, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-
-def end_hog(proc: subprocess.Popen) -> None:
-    os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-
-
-def toml_value(v) -> str:
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, (int, float)):
-        return repr(v)
-    if isinstance(v, dict):
-        return "{ " + ", ".join(f"{k} = {toml_value(x)}" for k, x in v.items()) + " }"
-    return json.dumps(str(v), ensure_ascii=False)
-
-
-def write_config(cfg: config.Config, path: Path, **perf) -> Path:
-    """``cfg`` (paths already absolute) as a TOML file, with ``[perf]`` overrides."""
-    cfg = dataclasses.replace(cfg, perf=dataclasses.replace(cfg.perf, **perf))
-    lines = []
-    for f in dataclasses.fields(cfg):
-        section = getattr(cfg, f.name)
-        if dataclasses.is_dataclass(section):
-            lines.append(f"[{f.name}]")
-            lines += [f"{k} = {toml_value(v)}" for k, v in dataclasses.asdict(section).items()]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
-
-
-@dataclasses.dataclass
-class Replay:
-    """One ``emocap replay --json`` run: its captions and its performance log summary."""
-
-    captions: list[dict]
-    summary: dict | None
-    wall_s: float
-
-
-def replay(cfg: config.Config, files: list[Path], log: Path, realtime: bool, under_hog: bool = False) -> Replay:
-    """Run the service's own replay command in a child process, as a user would; its
-    performance log goes to ``log``."""
-    cfg_path = write_config(cfg, log.with_suffix(".toml"), log_path=str(log), journald=False, interval_s=1.0)
-    cmd = [sys.executable, "-m", "emocap.cli", "replay", "--json", "--config", str(cfg_path), *map(str, files)]
-    cmd += ["--realtime"] if realtime else []
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "daemon")}
-    proc = hog() if under_hog else None
-    t0 = time.monotonic()
-    try:
-        r = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
-    finally:
-        if proc:
-            end_hog(proc)
-    if r.returncode != 0:
-        raise EmocapError(f"emocap replay failed ({r.returncode}): {r.stderr.strip()[-300:]}")
-    captions = [json.loads(l) for l in r.stdout.splitlines() if l.startswith("{")]
-    summary = None
-    if log.exists():
-        records, _ = stats.read_records(stats.log_files(log))
-        summary = stats.summarise(records) if records else None
-    return Replay(captions, summary, time.monotonic() - t0)
-
-
-def static_mode(cfg: config.Config, mode: str) -> config.Config:
-    return dataclasses.replace(cfg, mode=dataclasses.replace(cfg.mode, dynamic=False, initial=mode))
-
-
-def percentiles(ms: list[float]) -> dict:
-    if not ms:
-        return {"n": 0, "p50": None, "p95": None}
-    return {"n": len(ms), "p50": round(float(np.percentile(ms, 50)), 2), "p95": round(float(np.percentile(ms, 95)), 2)}
-
-
-def audio_seconds(files: list[Path]) -> float:
-    return sum(sf.info(str(f)).frames / sf.info(str(f)).samplerate for f in files)
-
-
-def paced_stream(cfg: config.Config, tmp: Path) -> tuple[Replay, dict]:
-    """The real-time replay of sentences with pauses, and the wearer's waits in it."""
-    return wearer_latency.paced(cfg, DATA, tmp, lambda files, log: replay(cfg, files, log, realtime=True))
-
-
-def wearer_only(cfg: config.Config) -> dict:
-    """Only the real-time stream (``--wearer-only``: endpoint settings compared one by one)."""
-    with tempfile.TemporaryDirectory(prefix="emocap-bench-") as tmp:
-        paced, figures = paced_stream(cfg, Path(tmp))
-    return {**figures, "rss_mb_max": paced.summary["rss_mb_max"] if paced.summary else None}
-
-
-def pipeline_figures(cfg: config.Config, files: list[Path]) -> dict:
-    """The wearer's waits, caption latency, CPU, real-time factor, peak RSS and drops: a
-    real-time replay of sentences with pauses, fast and loaded replays of ``files``."""
-    with tempfile.TemporaryDirectory(prefix="emocap-bench-") as tmp:
-        fast = replay(cfg, files, Path(tmp, "fast.jsonl"), realtime=False)
-        paced, wearer = paced_stream(cfg, Path(tmp))
-        loaded = replay(cfg, files, Path(tmp, "hog.jsonl"), realtime=True, under_hog=True)
-        # Each mode held (dynamic off): what a caption costs in it. Fast replays: the latency
-        # after the final result does not depend on pacing, only on the models run.
-        by_mode = {m: replay(static_mode(cfg, m), files, Path(tmp, f"{m}.jsonl"), realtime=False) for m in MODES}
-    if not all(r.summary for r in (fast, paced, loaded, *by_mode.values())):
-        return pipeline_missing("emocap replay wrote no performance log (is the Monitor registered?)")
-    seconds = audio_seconds(files)
-    lat = [c["latency_ms"] for c in paced.captions]
-    s_fast, s_paced, s_loaded = fast.summary, paced.summary, loaded.summary
-    return {
-        "wearer_latency": wearer,
-        "caption_latency": {"unit": "ms", "replay": "real time", "captions": len(lat),
-                            "p50": round(float(np.percentile(lat, 50)), 2) if lat else None,
-                            "p95": round(float(np.percentile(lat, 95)), 2) if lat else None,
-                            "max": round(max(lat), 2) if lat else None,
-                            "kept_model": {m: sum(c["model"] == m for c in paced.captions) for m in ("small", "large")},
-                            "mode_seconds": s_paced["mode_seconds"],
-                            "by_mode": {m: percentiles([c["latency_ms"] for c in r.captions]) for m, r in by_mode.items()}},
-        "replay": {"unit": "share of one core (0..1); processing s per audio s", "audio_s": round(seconds, 2),
-                   "paced_audio_s": wearer["audio_s"],
-                   "cpu_share_of_one_core": round(s_paced["cpu_percent"]["mean"] / 100, 3),
-                   "real_time_factor": round(s_fast["seconds"] / seconds, 3)},
-        "peak_rss": {"unit": "MB", "value": s_paced["rss_mb_max"]},
-        "drops_under_load": {"unit": "frames", "dropped": s_loaded["frames"]["dropped"],
-                             "captured": s_loaded["frames"]["captured"], "hog": f"{os.cpu_count()} busy processes",
-                             "mode_switches": [f"{w['mode_from']}->{w['mode_to']}" for w in s_loaded["switches"]],
-                             "caption_latency_p95_ms": round(float(np.percentile(
-                                 [c["latency_ms"] for c in loaded.captions], 95)), 2) if loaded.captions else None},
-    }
-
-
-def pipeline_missing(reason: str) -> dict:
-    return {
-        "wearer_latency": {"unit": "ms", "end_of_speech_to_caption": None, "onset_to_first_partial": None,
-                           "reason": reason},
-        "caption_latency": {"unit": "ms", "p50": None, "p95": None, "reason": reason},
-        "replay": {"unit": "share of one core (0..1); processing s per audio s", "cpu_share_of_one_core": None,
-                   "real_time_factor": None, "reason": reason},
-        "peak_rss": {"unit": "MB", "value": None, "reason": reason},
-        "drops_under_load": {"unit": "frames", "dropped": None, "captured": None, "reason": reason},
-    }
 
 
 def machine() -> dict:

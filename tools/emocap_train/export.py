@@ -325,8 +325,13 @@ def main(argv=None) -> int:
             card["fp32_window_agreement_test"] = round(window_agreement(out, fp32, wins), 4)
             card["fp32_agreement_windows"] = int(len(wins))
     EmotionModel(out)  # the written file honours the runtime contract
+    write_card(export_card(out, args, ckpt, model, settings, card), out, args, "tools/export.py", argv)
+    return 0
 
-    card = {
+
+def export_card(out: Path, args, ckpt: dict, model, settings: FeatureSettings, extra: dict) -> dict:
+    """The model card of an exported file: what it is, its contract, where it came from."""
+    return {
         **file_card(out, args.description),
         "arch": ckpt["arch"],
         "params": int(sum(p.numel() for p in model.parameters())),
@@ -336,8 +341,6 @@ def main(argv=None) -> int:
         **contract_card(ckpt["labels"], ckpt["mean"], ckpt["std"], settings, args.manifest, args.split),
         "checkpoint_epoch": ckpt.get("epoch"),
         "checkpoints": args.checkpoint,
-        **card,
+        **extra,
+        "training": training_summary(args.checkpoint),
     }
-    card["training"] = training_summary(args.checkpoint)
-    write_card(card, out, args, "tools/export.py", argv)
-    return 0

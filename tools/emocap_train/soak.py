@@ -32,17 +32,12 @@ ROOT = Path(__file__).resolve().parents[2]
 
 import soundfile as sf  # noqa: E402
 
-from emocap_train import soak_expected  # noqa: E402
+from emocap_train import shared_data, soak_expected  # noqa: E402
 from emocap_train.soak_run import run_soak  # noqa: E402
 
 MANIFESTS = ("asr/ko/manifest.csv", "asr/en/manifest.csv", "ser/manifest.csv")
 
 
-def default_data() -> Path:
-    if os.environ.get("EMOCAP_DATA"):
-        return Path(os.environ["EMOCAP_DATA"])
-    return next((p / "shared" / "data" for p in ROOT.parents if (p / "shared" / "data").is_dir()),
-                ROOT.parent / "shared" / "data")
 
 
 def playlist(data: Path, seed: int) -> list[tuple[str, float]]:
@@ -144,7 +139,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--plot", type=Path, metavar="PNG", help="write RSS against audio hours here")
     p.add_argument("--out", type=Path, metavar="JSON", help="also write the JSON report to this file")
     p.add_argument("--config", type=Path, help="config file (default: the repository's config.toml)")
-    p.add_argument("--data", type=Path, default=default_data(), help="the shared data folder")
+    p.add_argument("--data", type=Path, default=shared_data(), help="the shared data folder")
     p.add_argument("--seed", type=int, default=11, help="playlist shuffle seed")
     p.add_argument("--sample-s", type=float, default=2.0, help="wall seconds between RSS samples")
     p.add_argument("--max-rss-mb", type=float, help="override [asr] max_rss_mb")
