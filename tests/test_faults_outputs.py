@@ -103,7 +103,10 @@ def test_display_lost_mid_run_and_back(cfg, vosk, models, speech, display_cfg, c
     # Every caption is on the panel or, while the panel was down, in the log: none is lost.
     for c in text.captions:
         assert render(c, 0.0, style).tobytes() in frames or f"caption: {c.render()}" in log, c.text
-    assert render(text.captions[-1], 0.0, style).tobytes() in drawn(panels[2:]), "not drawn once back"
+    # Once back, the panel draws captions again (the one on screen, or the next one; the last may
+    # arrive as the service closes, and is then logged, which the loop above accepts).
+    back = drawn(panels[2:])
+    assert any(render(c, 0.0, style).tobytes() in back for c in text.captions), "nothing drawn once back"
     assert sum("retrying every" in r.getMessage() for r in caplog.records) == 1
     assert "working again" in log
 
