@@ -29,7 +29,6 @@ import json
 import os
 import platform
 import sys
-import time
 from pathlib import Path
 
 # One BLAS thread, as the service runs (systemd/emocap.service sets the same): set before numpy loads.
@@ -47,6 +46,7 @@ from emocap_train import peers  # noqa: E402
 from emocap_train import serdata  # noqa: E402
 from emocap_train import spacing_bench  # noqa: E402
 from emocap_train import wearer_latency  # noqa: E402
+from emocap_train.timing import timed  # noqa: E402
 from emocap_train.bench_pipeline import pipeline_figures, pipeline_missing, wearer_only  # noqa: E402
 from emocap import config, features  # noqa: E402
 from emocap.emotion.model import EmotionModel  # noqa: E402
@@ -56,19 +56,6 @@ DATA = shared_data()
 # A Korean sentence of continuous speech (4.6 s), the source of the timed windows.
 SPEECH = "asr/ko/emotiontts/Emotional/emotional-to-emotional/nea/nea00101.flac"
 SER_MANIFESTS = ("ser/manifest.csv", "asr/ko/emotion.csv")
-
-
-def timed(fn, runs: int, warmup: int = 20) -> dict:
-    """p50/p95/max of ``fn()`` in milliseconds over ``runs`` calls after ``warmup``."""
-    for _ in range(warmup):
-        fn()
-    ms = np.empty(runs)
-    for i in range(runs):
-        t0 = time.perf_counter_ns()
-        fn()
-        ms[i] = (time.perf_counter_ns() - t0) / 1e6
-    return {"p50": round(float(np.percentile(ms, 50)), 4), "p95": round(float(np.percentile(ms, 95)), 4),
-            "max": round(float(ms.max()), 4)}
 
 
 def one_window(samples: np.ndarray, s: features.FeatureSettings) -> np.ndarray:

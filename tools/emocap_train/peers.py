@@ -14,24 +14,13 @@ origin figures are null with the reason. Ratios > 1 mean the peer is slower than
 from __future__ import annotations
 
 import copy
-import time
 
 import numpy as np
 import onnxruntime as ort
 
+from emocap_train.timing import timed
 from emocap import features
 from emocap.emotion.model import INPUT, OUTPUT, EmotionModel
-
-
-def timed(fn, runs: int, warmup: int = 10) -> dict:
-    for _ in range(warmup):
-        fn()
-    ms = np.empty(runs)
-    for i in range(runs):
-        t0 = time.perf_counter_ns()
-        fn()
-        ms[i] = (time.perf_counter_ns() - t0) / 1e6
-    return {"p50": round(float(np.percentile(ms, 50)), 4), "p95": round(float(np.percentile(ms, 95)), 4)}
 
 
 def fp32_session(small: EmotionModel) -> ort.InferenceSession:
