@@ -1,20 +1,17 @@
 """config.toml -> frozen dataclasses, validated once at start-up and passed down.
 
 Each section is a frozen dataclass; each field carries its unit in the docstring and its
-allowed range or choices in ``metadata``. Loading checks unknown keys, types, ranges and
-that model files exist, and raises ConfigError with one line naming file, key and
+allowed range or choices in ``metadata``. emocap/config_load.py reads the file into them
+(unknown keys, types, ranges); ``load`` adds the checks that span keys or files (model files
+exist, idle_down below idle_up). Every error is a ConfigError of one line naming file, key and
 expectation. No stage reads the file itself; emocap/paths.py says which file is read.
 """
 from __future__ import annotations
 
-import dataclasses
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, get_type_hints
 
-from emocap import paths
-from emocap.config_values import check as _check
+from emocap import config_load, paths
 from emocap.emotion.mode import MODES
 from emocap.errors import ConfigError
 
@@ -200,21 +197,6 @@ class Config:
     """The file this was read from (relative paths inside it resolve against its folder)."""
 
 
-def _section(cls: type, name: str, raw: dict, file: Path) -> Any:
-    hints = get_type_hints(cls)
-    fields = {f.name: f for f in dataclasses.fields(cls)}
-    values = {}
-    for key, value in raw.items():
-        where = f"{file}: [{name}] {key}"
-        if key not in fields:
-            raise ConfigError(f"{where}: unknown key; expected one of {sorted(fields)}")
-        values[key] = _check(where, fields[key], hints[key], value, file.parent)
-    for key, f in fields.items():  # a path left out means the file installed with emocap
-        if key not in values and f.metadata.get("path") and f.default:
-            values[key] = _check(f"{file}: [{name}] {key}", f, hints[key], f.default, paths.SHARE)
-    return cls(**values)
-
-
 def _check_files(cfg: Config) -> None:
     for key in ("small_model", "large_model"):
         path = Path(getattr(cfg.emotion, key))
@@ -228,25 +210,7 @@ def _check_files(cfg: Config) -> None:
 
 def load(path: str | Path | None = None, check_files: bool = True) -> Config:
     """Read and validate a config file: ``path``, else the one paths.config_file() finds."""
-    file, origin = paths.config_file(path)
-    file = file.expanduser().resolve()
-    try:
-        raw = tomllib.loads(file.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"{file}: no such config file (named by {origin})") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
-        raise ConfigError(f"{file}: not valid TOML ({e})") from None
-    sections = {f.name: f for f in dataclasses.fields(Config) if f.name != "source"}
-    values = {}
-    for name, table in raw.items():
-        if name not in sections:
-            raise ConfigError(f"{file}: unknown section [{name}]; expected one of {sorted(sections)}")
-        if not isinstance(table, dict):
-            raise ConfigError(f"{file}: {name} must be a [{name}] table")
-        values[name] = _section(get_type_hints(Config)[name], name, table, file)
-    for name in sections:
-        values.setdefault(name, _section(get_type_hints(Config)[name], name, {}, file))
-    cfg = Config(**values, source=file)
+    cfg = config_load.read(Config, path)
     if check_files:
         _check_files(cfg)
     return cfg

@@ -1,5 +1,5 @@
 """One config value checked against its field: type, choices, range; paths made absolute.
-(Split from emocap/config.py, which holds the sections; the errors name file, key and expectation.)"""
+(emocap/config_load.py calls it for each key of each section; the errors name file, key and expectation.)"""
 from __future__ import annotations
 
 import dataclasses
