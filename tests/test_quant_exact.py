@@ -1,9 +1,10 @@
 """The shipped INT8 models give the same answers on every CPU.
 
 onnxruntime's x86 integer kernels without VNNI (AVX2 only) add pairs of u8 x s8 products in
-16 bits, which saturate above 32767. With weights in -64..64 (7-bit, export.quantise) a pair
-is at most 2 * 255 * 64 = 32640, so no CPU can saturate; the probability check below then
-compares the integer kernels of whatever CPU runs the tests with the float QDQ graph.
+16 bits, which saturate above 32767. With weights in -64..64 (7-bit, quantise() of
+emocap_train/quantisation.py) a pair is at most 2 * 255 * 64 = 32640, so no CPU can saturate;
+the probability check below then compares the integer kernels of whatever CPU runs the
+tests with the float QDQ graph.
 """
 import numpy as np
 import onnx

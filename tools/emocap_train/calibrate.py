@@ -26,7 +26,7 @@ import numpy as np
 import onnx
 
 from emocap_train import calibration_plots
-from emocap_train import export
+from emocap_train import model_card
 from emocap_train import metrics
 from emocap_train import serdata
 from emocap.emotion.model import META_SHOW, META_TEMPERATURE, EmotionModel, utterance_probs
@@ -144,7 +144,7 @@ def write_back(path: Path, temperature: float, show: float, card_part: dict) -> 
     onnx.save(m, str(path))
     card_path = path.with_suffix(".json")
     card = json.loads(card_path.read_text()) if card_path.is_file() else {}
-    card.update(export.file_card(path, card.get("description", "")))
+    card.update(model_card.file_card(path, card.get("description", "")))
     card.update(card_part)
     card_path.write_text(json.dumps(card, indent=1, ensure_ascii=False) + "\n")
 
@@ -153,7 +153,7 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     models = [EmotionModel(p) for p in args.model]
     labels = models[0].labels
-    clips = export.part_clips(labels, args.manifest, args.split, "validation")
+    clips = serdata.part_clips(labels, args.manifest, args.split, "validation")
     wins = [models[0].windows_of(serdata.load_audio(c.path)) for c in clips]
     if any(m.settings != models[0].settings or m.labels != labels for m in models[1:]):
         sys.exit("calibrate: the models differ in features or labels")

@@ -5,7 +5,7 @@
         --manifest ../shared/data/ser/manifest.csv --manifest ../shared/data/asr/ko/emotion.csv \
         --noise ../shared/data/noise/cafe_restaurant ...
 
-The same figures tools/export.py writes (``export.test_metrics``: whole test split with
+The same figures tools/export.py writes (``model_card.test_metrics``: whole test split with
 coverage and shown precision at the model's show_confidence, Korean part, 10 dB unseen noise),
 and with ``--float-parent`` the INT8 model's window agreement with its float parent on the
 test windows. Run once per shipped model: nothing is chosen on these figures.
@@ -15,10 +15,9 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
-import sys
 from pathlib import Path
 
-from emocap_train import export
+from emocap_train import model_card, quantisation
 from emocap_train import serdata
 from emocap.emotion.model import EmotionModel
 
@@ -38,12 +37,12 @@ def main(argv=None) -> int:
     model = EmotionModel(path)
     if args.float_parent:
         ckpt = {"labels": model.labels, "features": model.settings.to_dict()}
-        wins = export.clip_windows(export.part_clips(model.labels, args.manifest, args.split, "test"), ckpt)
-        card["fp32_window_agreement_test"] = round(export.window_agreement(path, Path(args.float_parent), wins), 4)
+        wins = serdata.clip_windows(serdata.part_clips(model.labels, args.manifest, args.split, "test"), ckpt)
+        card["fp32_window_agreement_test"] = round(quantisation.window_agreement(path, Path(args.float_parent), wins), 4)
         card["fp32_agreement_windows"] = int(len(wins))
-    card["metrics"] = export.test_metrics(path, args.manifest, args.split, args.noise, args.workers)
+    card["metrics"] = model_card.test_metrics(path, args.manifest, args.split, args.noise, args.workers)
     card.pop("metrics_note", None)
-    card.update(export.file_card(path, card.get("description", "")))
+    card.update(model_card.file_card(path, card.get("description", "")))
     card["metrics_date"] = datetime.date.today().isoformat()
     card_path.write_text(json.dumps(card, indent=1, ensure_ascii=False) + "\n")
     t = card["metrics"]["test"]

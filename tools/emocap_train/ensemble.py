@@ -19,11 +19,11 @@ from pathlib import Path
 import onnx
 from onnx import compose, helper
 
-from emocap_train import export
+from emocap_train import model_card, quantisation
 from emocap_train import serdata
-from emocap.emotion.model import INPUT, OUTPUT, EmotionModel
+from emocap.emotion.model import INPUT, META_FEATURES, META_LABELS, META_MEAN, META_STD, OUTPUT, EmotionModel
 
-CONTRACT = (export.META_LABELS, export.META_MEAN, export.META_STD, export.META_FEATURES)
+CONTRACT = (META_LABELS, META_MEAN, META_STD, META_FEATURES)
 
 
 def parse_args(argv=None):
@@ -102,15 +102,15 @@ def main(argv=None) -> int:
     cards = [json.loads(p.with_suffix(".json").read_text()) if p.with_suffix(".json").is_file() else {}
              for p in paths]
     card = {
-        **export.file_card(out, args.description),
+        **model_card.file_card(out, args.description),
         "arch": metadata(model)["arch"],
         "params": sum(c.get("params", 0) for c in cards),
         "precision": "members keep their own: " + ", ".join(c.get("precision", "?") for c in cards),
-        "ops": export.op_summary(out),
-        **export.contract_card(runtime.labels, runtime.mean, runtime.std, runtime.settings, args.manifest, args.split),
+        "ops": quantisation.op_summary(out),
+        **model_card.contract_card(runtime.labels, runtime.mean, runtime.std, runtime.settings, args.manifest, args.split),
         "members": [{"file": str(p), "bytes": p.stat().st_size, "arch": c.get("arch"),
                      "precision": c.get("precision"), "checkpoints": c.get("checkpoints"),
                      "training": c.get("training")} for p, c in zip(paths, cards)],
     }
-    export.write_card(card, out, args, "tools/ensemble.py", argv)
+    model_card.write_card(card, out, args, "tools/ensemble.py", argv)
     return 0

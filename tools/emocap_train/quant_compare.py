@@ -24,8 +24,9 @@ from pathlib import Path
 
 import onnx
 
-from emocap_train import export
+from emocap_train import export, quantisation
 from emocap_train import serdata
+from emocap.features import FeatureSettings
 
 
 def main(argv=None) -> None:
@@ -41,19 +42,19 @@ def main(argv=None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         fp32 = Path(tmp) / "fp32.onnx"
         ckpt = float_parent(args, fp32)
-        wins = export.clip_windows(export.part_clips(ckpt["labels"], args.manifest, args.split, "validation"), ckpt)
-        calib = export.calibration_windows(ckpt, args.manifest, args.split, args.calibration_clips)
-        has_front = any(n.name.startswith(export.FLOAT_FRONT) for n in onnx.load(str(fp32)).graph.node)
+        wins = serdata.clip_windows(serdata.part_clips(ckpt["labels"], args.manifest, args.split, "validation"), ckpt)
+        calib = quantisation.calibration_windows(ckpt, args.manifest, args.split, args.calibration_clips)
+        has_front = any(n.name.startswith(quantisation.FLOAT_FRONT) for n in onnx.load(str(fp32)).graph.node)
         agree, gap = {}, {}
         for method, float_front, reduce_range in itertools.product(
                 ("minmax", "percentile", "entropy"), (True, False) if has_front else (True,), (True, False)):
             q = Path(tmp) / f"{method}_{float_front}_{reduce_range}.onnx"
             with contextlib.redirect_stdout(sys.stderr):  # onnxruntime prints its progress
-                export.quantise(fp32, q, calib, method, float_front, reduce_range)
+                quantisation.quantise(fp32, q, calib, method, float_front, reduce_range)
             export.add_metadata(q, ckpt)
             name = (method + ("" if not has_front else ", front float" if float_front else ", front int8")
                     + (", 7-bit weights" if reduce_range else ", 8-bit weights"))
-            agree[name] = round(export.window_agreement(q, fp32, wins), 4)
+            agree[name] = round(quantisation.window_agreement(q, fp32, wins), 4)
             gap[name] = round(kernel_gap(q, wins), 4)
     print(json.dumps({"source": args.checkpoint or args.model, "validation_windows": int(len(wins)),
                       "agreement_with_fp32": agree, "max_prob_gap_integer_vs_float_qdq": gap}, indent=1))
@@ -67,7 +68,7 @@ def float_parent(args, fp32: Path) -> dict:
         onnx.save(requantise.float_graph(onnx.load(args.model)), str(fp32))
         return requantise.contract(onnx.load(args.model))
     model, ckpt = export.load_model([args.checkpoint])
-    export.export_fp32(model, fp32, export.FeatureSettings.from_dict(ckpt["features"]))
+    export.export_fp32(model, fp32, FeatureSettings.from_dict(ckpt["features"]))
     export.add_metadata(fp32, ckpt)
     return ckpt
 

@@ -7,7 +7,7 @@
 ``float_graph`` turns a QDQ model back into a float one: every weight DequantizeLinear becomes
 the float initializer it computes (so the float graph holds exactly the weights the INT8 model
 uses) and every activation QuantizeLinear -> DequantizeLinear pair becomes the clamp it applies. That float model
-is then quantised again by ``export.quantise`` (7-bit weights, see there) with the calibration
+is then quantised again by ``quantisation.quantise`` (7-bit weights, see there) with the calibration
 windows export.py uses (training speakers only). ``member`` takes one member out of a model
 joined by tools/ensemble.py (the large model's teacher), with the ensemble's contract metadata.
 """
@@ -24,7 +24,7 @@ import numpy as np
 import onnx
 from onnx import numpy_helper, utils
 
-from emocap_train import export
+from emocap_train import export, quantisation
 from emocap_train import serdata
 from emocap.emotion.model import INPUT, OUTPUT
 
@@ -79,7 +79,7 @@ def float_graph(qdq: onnx.ModelProto) -> onnx.ModelProto:
 
 
 def contract(m: onnx.ModelProto) -> dict:
-    """What export.calibration_windows needs of a checkpoint, read from the model's metadata."""
+    """What quantisation.calibration_windows needs of a checkpoint, read from the model's metadata."""
     meta = {p.key: p.value for p in m.metadata_props}
     return {"labels": json.loads(meta["labels"]), "mean": json.loads(meta["norm_mean"]),
             "std": json.loads(meta["norm_std"]), "features": json.loads(meta["features"]),
@@ -115,12 +115,12 @@ def member(ensemble_path: Path, index: int, out: Path, arch: str) -> None:
 def requantise(model: Path, out: Path, manifests, split, n_clips: int, float_out: Path | None = None) -> None:
     qdq = onnx.load(str(model))
     ckpt = contract(qdq)
-    calib = export.calibration_windows(ckpt, manifests, split, n_clips)
+    calib = quantisation.calibration_windows(ckpt, manifests, split, n_clips)
     with tempfile.TemporaryDirectory() as tmp:
         fp32 = Path(float_out) if float_out else Path(tmp) / "float.onnx"
         onnx.save(float_graph(qdq), str(fp32))
         with contextlib.redirect_stdout(sys.stderr):  # onnxruntime prints its progress
-            export.quantise(fp32, out, calib)
+            quantisation.quantise(fp32, out, calib)
         export.add_metadata(out, ckpt)
 
 

@@ -14,8 +14,10 @@ from pathlib import Path
 import numpy as np
 
 from emocap_train import ROOT
+from emocap import features
 from emocap.audio.io import load_audio  # serdata.load_audio: the tools' one audio reader
 from emocap.errors import EmocapError
+from emocap.features import FeatureSettings
 
 LABELS = ["happiness", "surprise", "neutral", "fear", "disgust", "anger", "sadness"]
 DEFAULT_SPLIT = ROOT / "splits" / "ser_split.json"
@@ -97,3 +99,16 @@ def mix_at_snr(clean: np.ndarray, noise: np.ndarray, snr_db: float, rng: np.rand
     pc, pn = float(np.mean(c**2)) + 1e-9, float(np.mean(n**2)) + 1e-9
     mixed = c + n * np.sqrt(pc / (pn * 10 ** (snr_db / 10)))
     return np.clip(mixed, -32768, 32767).astype(np.int16)
+
+
+def part_clips(labels, manifests, split, part) -> list:
+    """Clips of one split part whose label the model has."""
+    clips = [c for m in manifests for c in read_manifest(m) if c.label in labels]
+    return select(clips, load_split(split), part)
+
+
+def clip_windows(clips, ckpt) -> np.ndarray:
+    """Un-normalised model windows of every clip, cut exactly as the runtime cuts them."""
+    s = FeatureSettings.from_dict(ckpt["features"])
+    return np.concatenate([features.windows(features.utterance_features(load_audio(c.path), s), s)
+                           for c in clips])
