@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from emocap import asr, config
-from emocap.audio.io import load_audio
+from emocap.audio.files import load_audio
 from emocap.emotion.engine import EmotionEngine
 from emocap.meter import Meter
 from emocap.service import Service

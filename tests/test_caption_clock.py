@@ -6,7 +6,7 @@ import json
 import time
 
 from emocap import asr, config
-from emocap.audio.io import load_audio
+from emocap.audio.files import load_audio
 from emocap.captioner import AudioChunk, Captioner, StreamEnd
 from emocap.captions import Caption
 from emocap.display.terminal import JsonSink

@@ -40,7 +40,7 @@ def test_the_copy_links_the_model_and_is_removed_after_loading(shared_data):
 
 def test_vosk_loads_and_decodes_from_the_copy(shared_data):
     """The real recogniser with short rules: a sentence and then silence closes on its own."""
-    from emocap.audio.io import load_audio
+    from emocap.audio.files import load_audio
     x = load_audio(shared_data / "asr/ko/emotiontts/Emotional/emotional-to-emotional/nea/nea00001.flac")
     rec = asr.Recognizer(asr.model_dir(""), 16000, endpoint_silence_s=0.2)
     pcm = np.concatenate([x, np.zeros(16000 * 3, dtype=np.int16)]).tobytes()

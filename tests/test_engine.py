@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from emocap.audio.io import load_audio
+from emocap.audio.files import load_audio
 from conftest import ROOT
 from emocap.config import EmotionConfig
 from emocap.emotion.engine import EmotionEngine

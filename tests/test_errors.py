@@ -30,7 +30,7 @@ def assert_one_line(p: subprocess.CompletedProcess, *words: str, rc: int = 2) ->
 def wav_bytes(shared_data, tmp_path_factory):
     import soundfile as sf
 
-    from emocap.audio.io import load_audio
+    from emocap.audio.files import load_audio
 
     path = tmp_path_factory.mktemp("wav") / "clip.wav"
     sf.write(path, load_audio(shared_data / CLIP)[:16000], 16000, subtype="PCM_16")

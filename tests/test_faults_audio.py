@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from emocap.audio import mic
-from emocap.audio.io import load_audio
+from emocap.audio.files import load_audio
 from emocap.audio.sources import FileSource
 from emocap.config import AudioConfig
 from faultkit import SPEECH, NotifySocket, build, cfg, models, reference_text, vosk, wait_for  # noqa: F401

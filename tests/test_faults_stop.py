@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from emocap.audio.io import load_audio
+from emocap.audio.files import load_audio
 from emocap.audio.sources import FileSource
 from conftest import ROOT
 from faultkit import SPEECH, WAIT_S, build, cfg, models, vosk, wait_for  # noqa: F401 (fixtures)

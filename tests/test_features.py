@@ -4,7 +4,7 @@ import pytest
 from python_speech_features import mfcc as psf_mfcc
 
 from emocap import features
-from emocap.audio.io import load_audio
+from emocap.audio.files import load_audio
 from emocap.features import FeatureSettings
 
 CLIP = "ser/ravdess/Actor_01/03-01-05-02-01-01-01.flac"  # angry, strong: speech with silence around it

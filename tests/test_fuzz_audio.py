@@ -1,4 +1,4 @@
-"""Fuzzing the audio file reader (emocap.audio.io.load_audio) with hypothesis: random bytes,
+"""Fuzzing the audio file reader (emocap.audio.files.load_audio) with hypothesis: random bytes,
 real recordings cut short or with their header overwritten, headers claiming huge lengths,
 rates and channel counts. Each read gives audio or an AudioError of one line naming the file;
 never another exception, and never an allocation sized by the header's claims (numpy's
@@ -13,7 +13,7 @@ import soundfile as sf
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from emocap.audio.io import load_audio
+from emocap.audio.files import load_audio
 from emocap.errors import AudioError
 
 FUZZ = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -15,7 +15,7 @@ from conftest import poll_until as wait_for
 
 from emocap_train import replaying
 from emocap import config
-from emocap.audio.io import load_audio
+from emocap.audio.files import load_audio
 from emocap.emotion.engine import EmotionEngine
 from emocap.meter import Meter
 from emocap.monitor import Monitor, idle_share

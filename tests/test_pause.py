@@ -2,7 +2,7 @@
 and the floor follows a louder room."""
 import numpy as np
 
-from emocap.audio.io import load_audio
+from emocap.audio.files import load_audio
 from emocap.pause import PauseDetector
 
 CLIP = "asr/ko/emotiontts/Emotional/emotional-to-emotional/nea/nea00001.flac"

@@ -19,7 +19,7 @@ import soundfile as sf
 from emocap_train.cer import errors
 from emocap_train.soak_expected import undithered
 from emocap import asr, captioner, config, recycle
-from emocap.audio.io import load_audio
+from emocap.audio.files import load_audio
 from emocap.audio.sources import FileSource
 from emocap.emotion.engine import EmotionEngine
 from emocap.meter import Meter

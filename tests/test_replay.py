@@ -18,7 +18,7 @@ import sys
 import pytest
 
 from emocap_train import cer
-from emocap.audio.io import load_audio
+from emocap.audio.files import load_audio
 from conftest import ROOT
 from emocap.emotion.model import EmotionModel
 

@@ -15,7 +15,7 @@ import pytest
 import soundfile as sf
 
 from emocap import asr, config, metrics
-from emocap.audio.io import load_audio
+from emocap.audio.files import load_audio
 from emocap.audio.sources import FileSource
 from conftest import ROOT
 from emocap.emotion.engine import EmotionEngine

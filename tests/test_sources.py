@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from emocap.audio import mic, sources
-from emocap.audio.io import load_audio
+from emocap.audio.files import load_audio
 from emocap.audio.ring import RingBuffer
 from emocap.config import AudioConfig
 from emocap.errors import AudioError

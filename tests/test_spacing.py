@@ -14,7 +14,7 @@ import pytest
 
 from emocap_train import cer
 from emocap import asr, config, spacing
-from emocap.audio.io import load_audio
+from emocap.audio.files import load_audio
 from emocap.errors import ConfigError
 
 SAMPLE = [json.loads(l) for l in (Path(__file__).parent / "data" / "vosk_ko_sample.jsonl").read_text(

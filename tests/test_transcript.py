@@ -10,7 +10,7 @@ from pathlib import Path
 
 import soundfile as sf
 
-from emocap.audio.io import load_audio
+from emocap.audio.files import load_audio
 from emocap.captions import Caption
 from conftest import ROOT
 from emocap.config import TranscriptConfig

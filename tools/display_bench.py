@@ -1,27 +1,25 @@
 """Display timings: render cost, luma's SSD1306 encode, caller cost with a stuck display,
-and the frame rate actually pushed while a caption scrolls. tools/bench.py can import
-measure(); alone:  PYTHONPATH=daemon python tools/display_bench.py [--json]
+and the frame rate actually pushed while a caption scrolls.
+
+    python tools/display_bench.py [--json]
 """
 from __future__ import annotations
 
 import argparse
 import json
 import logging
-import sys
 import threading
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "daemon"))
+from luma.core.device import dummy
+from luma.core.interface.serial import noop
+from luma.oled.device import ssd1306
 
-from luma.core.device import dummy  # noqa: E402
-from luma.core.interface.serial import noop  # noqa: E402
-from luma.oled.device import ssd1306  # noqa: E402
-
-from emocap.captions import Caption  # noqa: E402
-from emocap.config import DisplayConfig  # noqa: E402
-from emocap.display.oled import OledSink  # noqa: E402
-from emocap.display.render import draw, make_page, make_style, render  # noqa: E402
+import emocap_train  # noqa: F401  (puts this checkout's daemon/ first on sys.path)
+from emocap.captions import Caption
+from emocap.config import DisplayConfig
+from emocap.display.oled import OledSink
+from emocap.display.render import draw, make_page, make_style, render
 
 LONG = "지금 몇 시인지 알려 주실 수 있나요 회의가 곧 시작하는데 늦을 것 같아서 걱정이에요 " * 2
 

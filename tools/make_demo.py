@@ -18,13 +18,10 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "daemon"))
+from emocap_train import ROOT, shared_data
+from emocap.audio.files import load_audio
 
-from emocap.audio.io import load_audio  # noqa: E402
-
-SHARED = next((p / "shared" / "data" for p in ROOT.parents if (p / "shared" / "data").is_dir()),
-              ROOT.parent / "shared" / "data")
+SHARED = shared_data()
 CORPUS_COMMIT = "5c8ccc80cb11e8de113c25f9ad019dc5d3a8e47b"
 PART = "emotiontts/Emotional/emotional-to-emotional"
 RATE = 16000

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from emocap_train import ROOT, cer, shared_data
 from emocap import asr
-from emocap.audio.io import load_audio
+from emocap.audio.files import load_audio
 
 SHARED = shared_data()
 DEFAULT_MANIFEST = SHARED / "asr" / "ko" / "manifest.csv"

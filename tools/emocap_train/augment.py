@@ -10,7 +10,7 @@ from torch.utils.data import Dataset
 
 from emocap_train import serdata
 from emocap import features
-from emocap.audio.io import resample, to_int16
+from emocap.audio.files import resample, to_int16
 
 # Read by the pool workers that build the feature copies (set before the pool forks).
 _AUG: dict = {}

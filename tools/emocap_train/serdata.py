@@ -15,7 +15,7 @@ import numpy as np
 
 from emocap_train import ROOT
 from emocap import features
-from emocap.audio.io import load_audio  # serdata.load_audio: the tools' one audio reader
+from emocap.audio.files import load_audio  # serdata.load_audio: the tools' one audio reader
 from emocap.errors import EmocapError
 from emocap.features import FeatureSettings
 

@@ -65,7 +65,7 @@ def expected(paths: list[str], cache: Path, model: str, feed_ms: int, compute: b
 def count_finals(model, path: str, rate: int, feed: int) -> int:
     import vosk
 
-    from emocap.audio.io import load_audio
+    from emocap.audio.files import load_audio
 
     rec = vosk.KaldiRecognizer(model, rate)
     rec.SetWords(True)

@@ -94,7 +94,7 @@ def compare(captions_file: Path, manifest: Path) -> list[dict]:
     """Every option set of OPTION_GRID over the replayed captions: WER, CER, RSS, ms."""
     from emocap_train import asr_cer
     from emocap_train import cer
-    from emocap.audio.io import load_audio
+    from emocap.audio.files import load_audio
 
     rows = asr_cer.read_manifest(manifest, 0)
     durations = [len(load_audio(r["file"])) / 16000 for r in rows]

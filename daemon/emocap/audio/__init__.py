@@ -1,1 +1,2 @@
-"""Audio capture: the ring buffer and the sources that feed it."""
+"""Audio in: the ring buffer, what feeds it (microphone, file), the audio file reader, and the
+stream's clock and recent history."""

@@ -9,7 +9,7 @@ import time
 from abc import ABC, abstractmethod
 from pathlib import Path
 
-from emocap.audio.io import load_audio
+from emocap.audio.files import load_audio
 from emocap.audio.ring import RingBuffer
 from emocap.config import AudioConfig
 from emocap.errors import AudioError
