@@ -1,7 +1,7 @@
-"""What the fault-injection tests (tests/test_faults_*.py) share: the real Vosk recogniser
-(loaded and warmed once per session), the real emotion engine, a collecting sink, wrappers
-that count or slow the recogniser, and a stand-in for systemd's notify socket that stamps
-each message with the time it arrived."""
+"""What the tests of the whole service (tests/test_faults_*.py, tests/test_service.py) share:
+the real Vosk recogniser (loaded and warmed once per session), the real emotion engine, a
+collecting sink, wrappers that count or slow the recogniser, and a stand-in for systemd's
+notify socket that stamps each message with the time it arrived."""
 from __future__ import annotations
 
 import dataclasses

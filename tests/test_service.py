@@ -4,50 +4,22 @@ import dataclasses
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
 import time
 
 import numpy as np
-import pytest
 import soundfile as sf
 
-from emocap import asr, config, metrics
+from emocap import metrics
 from emocap.audio.files import load_audio
 from emocap.audio.sources import FileSource
 from conftest import ROOT
 from emocap.emotion.engine import EmotionEngine
 from emocap.meter import Meter
 from emocap.service import Service, State
-
-KO = "asr/ko/emotiontts/Emotional/emotional-to-emotional/"
-FILES = [KO + "nem/nem00103.flac", KO + "nee/nee00203.flac", "asr/ko/emotiontts/Main/main/kih/kih00001.flac"]
-
-
-class CountingRecognizer:
-    """The real recogniser, counting the final results it hands out."""
-
-    def __init__(self, rec: asr.Recognizer) -> None:
-        self.rec, self.finals = rec, 0
-
-    def _count(self, utt):
-        self.finals += utt is not None
-        return utt
-
-    def accept(self, pcm):
-        return self._count(self.rec.accept(pcm))
-
-    def finish(self):
-        return self._count(self.rec.finish())
-
-    def partial(self):
-        return self.rec.partial()
-
-    @property
-    def samples(self):
-        return self.rec.samples
+from faultkit import SPEECH, Collect, NotifySocket, Recognizer, cfg, vosk  # noqa: F401 (fixtures)
 
 
 class CountingEngine(EmotionEngine):
@@ -58,20 +30,6 @@ class CountingEngine(EmotionEngine):
         self.calls += 1
         time.sleep(self.delay_s)  # a deliberately slow stage, when asked for
         return super().classify(samples)
-
-
-class Collect:
-    def __init__(self):
-        self.partials, self.captions, self.closed = [], [], False
-
-    def partial(self, e):
-        self.partials.append(e)
-
-    def caption(self, e):
-        self.captions.append(e)
-
-    def close(self):
-        self.closed = True
 
 
 class Worker:
@@ -85,32 +43,22 @@ class Worker:
         self.log.append("stop")
 
 
-@pytest.fixture(scope="module")
-def cfg():
-    return config.load()
-
-
-@pytest.fixture(scope="module")
-def recognizer(cfg):
-    return asr.Recognizer(asr.model_dir(cfg.asr.model), 16000)
-
-
-def service(cfg, recognizer, sources, **kw):
+def service(cfg, vosk, sources, **kw):
     meter = Meter()
     engine = CountingEngine(cfg.emotion, meter, "cascade")
     sink = Collect()
-    svc = Service(cfg, sources, [sink], recognizer=CountingRecognizer(recognizer), engine=engine, meter=meter, **kw)
+    svc = Service(cfg, sources, [sink], recognizer=Recognizer(vosk), engine=engine, meter=meter, **kw)
     return svc, engine, sink
 
 
-def test_emotion_runs_once_per_final_result(cfg, recognizer, shared_data):
-    sources = [FileSource(shared_data / f, 16000, 1600, realtime=False) for f in FILES]
-    svc, engine, sink = service(cfg, recognizer, sources)
+def test_emotion_runs_once_per_final_result(cfg, vosk, shared_data):
+    sources = [FileSource(shared_data / f, 16000, 1600, realtime=False) for f in SPEECH]
+    svc, engine, sink = service(cfg, vosk, sources)
     log = []
     svc.add_worker(Worker(log))
     svc.run()
     finals = svc.captioner._rec.finals
-    assert finals >= len(FILES)
+    assert finals >= len(SPEECH)
     assert engine.calls == finals == len(sink.captions)
     assert svc.state is State.STOPPED and sink.closed and log == ["start", "stop"]
     assert sink.partials, "partial text was never shown"
@@ -133,25 +81,25 @@ def test_emotion_runs_once_per_final_result(cfg, recognizer, shared_data):
     assert counts.get("model_small", 0) + counts.get("model_large", 0) == finals
 
 
-def test_slow_emotion_stage_does_not_stall_reading(cfg, recognizer, shared_data, tmp_path):
+def test_slow_emotion_stage_does_not_stall_reading(cfg, vosk, shared_data, tmp_path):
     # Two 2 s files in real time through a 0.5 s ring, while each emotion run takes 1.5 s.
     # If the loop draining the ring waited for the worker, the ring would overflow; the
     # recogniser's queue (5 s) absorbs it instead.
-    audio = load_audio(shared_data / FILES[0])
+    audio = load_audio(shared_data / SPEECH[0])
     paths = []
     for i in range(2):
         paths.append(tmp_path / f"part{i}.wav")
         sf.write(paths[-1], audio[16000 * (1 + 2 * i) : 16000 * (3 + 2 * i)], 16000)
     small = dataclasses.replace(cfg, audio=dataclasses.replace(cfg.audio, ring_seconds=0.5, queue_s=5.0))
-    svc, engine, sink = service(small, recognizer, [FileSource(p, 16000, 1600, realtime=True) for p in paths])
+    svc, engine, sink = service(small, vosk, [FileSource(p, 16000, 1600, realtime=True) for p in paths])
     engine.delay_s = 1.5
     svc.run()
     assert engine.calls >= 1 and svc.ring.dropped == 0
 
 
-def test_stop_from_another_thread_flushes_and_closes(cfg, recognizer, shared_data):
-    source = FileSource(shared_data / FILES[0], 16000, 1600, realtime=True)
-    svc, engine, sink = service(cfg, recognizer, [source])
+def test_stop_from_another_thread_flushes_and_closes(cfg, vosk, shared_data):
+    source = FileSource(shared_data / SPEECH[0], 16000, 1600, realtime=True)
+    svc, engine, sink = service(cfg, vosk, [source])
     timer = threading.Timer(2.5, svc.stop)  # mid-utterance
     timer.start()
     t = time.monotonic()
@@ -162,36 +110,11 @@ def test_stop_from_another_thread_flushes_and_closes(cfg, recognizer, shared_dat
     assert sink.captions[0].t_end <= 2.6
 
 
-class NotifySocket:
-    """A stand-in for systemd's notify socket, read as systemd does: at once (a datagram
-    socket holds only a few unread messages before the sender blocks)."""
-
-    def __init__(self, path):
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        self.sock.bind(str(path))
-        self.sock.settimeout(0.2)
-        self.messages, self._done = [], threading.Event()
-        self._thread = threading.Thread(target=self._read)
-        self._thread.start()
-
-    def _read(self):
-        while not self._done.is_set():
-            try:
-                self.messages.append(self.sock.recv(256).decode())
-            except socket.timeout:
-                pass
-
-    def close(self):
-        self._done.set()
-        self._thread.join()
-        self.sock.close()
-
-
 def test_sigterm_stops_replay_cleanly_with_exit_0_and_systemd_is_told(shared_data, tmp_path):
     notify = NotifySocket(tmp_path / "notify.sock")
     env = dict(os.environ, PYTHONPATH=str(ROOT / "daemon"), NOTIFY_SOCKET=str(tmp_path / "notify.sock"),
                WATCHDOG_USEC="100000")
-    files = [str(shared_data / f) for f in FILES[:2]]
+    files = [str(shared_data / f) for f in SPEECH[:2]]
     p = subprocess.Popen([sys.executable, "-m", "emocap.cli", "replay", "--json", "--realtime", *files],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     guard = threading.Timer(120, p.kill)  # a hung pipeline fails the test instead of hanging it
@@ -201,7 +124,7 @@ def test_sigterm_stops_replay_cleanly_with_exit_0_and_systemd_is_told(shared_dat
     rest, err = p.communicate(timeout=60)
     guard.cancel()
     notify.close()
-    messages = notify.messages
+    messages = [m for _, m in notify.messages]
     assert p.returncode == 0, err
     assert "Traceback" not in err
     assert json.loads(first)["t_end"] < 6
@@ -213,7 +136,7 @@ def test_sigterm_stops_replay_cleanly_with_exit_0_and_systemd_is_told(shared_dat
 
 def test_run_without_microphone_plays_the_demo_file_and_exits(shared_data, tmp_path):
     demo = tmp_path / "short.wav"
-    sf.write(demo, load_audio(shared_data / FILES[1])[: 16000 * 3], 16000)
+    sf.write(demo, load_audio(shared_data / SPEECH[1])[: 16000 * 3], 16000)
     cfg = tmp_path / "run.toml"
     cfg.write_text(f'[audio]\nsource = "file"\ndemo_file = "{demo}"\n[emotion]\nsmall_model = "{ROOT}/models/small.onnx"\n'
                    f'large_model = "{ROOT}/models/large.onnx"\n')
