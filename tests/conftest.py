@@ -39,3 +39,14 @@ def poll_until(pred, timeout: float) -> bool:
             return True
         time.sleep(0.1)
     return False
+
+
+def idle_share_now(seconds: float = 1.0) -> float:
+    """The CPU idle share over the next ``seconds``: the load tests skip on a machine already busy."""
+    import psutil
+
+    from emocap.monitor import idle_share
+
+    before = psutil.cpu_times()
+    time.sleep(seconds)
+    return idle_share(before, psutil.cpu_times())

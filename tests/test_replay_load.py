@@ -12,14 +12,12 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-import psutil
 import pytest
 
-from conftest import poll_until as wait_for
+from conftest import idle_share_now, poll_until as wait_for
 
 from emocap_train import bench, replaying
 from emocap import config
-from emocap.monitor import idle_share
 
 pytestmark = pytest.mark.faults  # CPU saturated: part of the fault suite (pytest -m faults)
 
@@ -33,10 +31,30 @@ def mode_records(log: Path) -> list[dict]:
     return [r for r in recs if r["event"] == "mode"]
 
 
+def _hog_round_trip(log: Path) -> float:
+    """Once the service runs steadily, a hog on every core until the log shows small, then none
+    until it shows large again; returns when the hog started (epoch seconds)."""
+    hog = None
+    try:
+        assert wait_for(log.exists, 30.0), "the service wrote no performance log"
+        time.sleep(2.5)  # past the start-up work
+        if mode_records(log):
+            pytest.skip(f"the mode moved before the hog started (machine busy): {mode_records(log)[0]['reason']}")
+        hog_ts = time.time()
+        hog = replaying.hog()
+        assert wait_for(lambda: any(r["mode_to"] == "small" for r in mode_records(log)), 12.0)
+        replaying.end_hog(hog)
+        hog = None
+        down = len(mode_records(log))
+        assert wait_for(lambda: any(r["mode_to"] == "large" for r in mode_records(log)[down:]), 15.0)
+        return hog_ts
+    finally:
+        if hog:
+            replaying.end_hog(hog)
+
+
 def test_hog_during_realtime_replay_steps_down_to_small_and_back(tmp_path, shared_data):
-    t0 = psutil.cpu_times()
-    time.sleep(1.0)
-    before = idle_share(t0, psutil.cpu_times())
+    before = idle_share_now()
     if before < 0.3:  # shared machine: "back up" needs headroom to come back to
         pytest.skip(f"the machine is already busy (idle share {before:.2f})")
     # A hog on every core leaves next to no idle time, so idle_down can sit near zero; idle_up
@@ -52,22 +70,9 @@ def test_hog_during_realtime_replay_steps_down_to_small_and_back(tmp_path, share
     cmd = [sys.executable, "-m", "emocap.cli", "replay", "--realtime", "--json", "--config", str(cfg_path), *files]
     svc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                            env={**os.environ, "PYTHONPATH": str(ROOT / "daemon")})
-    hog = None
     try:
-        assert wait_for(log.exists, 30.0), "the service wrote no performance log"
-        time.sleep(2.5)  # past the start-up work
-        if mode_records(log):
-            pytest.skip(f"the mode moved before the hog started (machine busy): {mode_records(log)[0]['reason']}")
-        hog_ts = time.time()
-        hog = replaying.hog()
-        assert wait_for(lambda: any(r["mode_to"] == "small" for r in mode_records(log)), 12.0)
-        replaying.end_hog(hog)
-        hog = None
-        down = len(mode_records(log))
-        assert wait_for(lambda: any(r["mode_to"] == "large" for r in mode_records(log)[down:]), 15.0)
+        hog_ts = _hog_round_trip(log)
     finally:
-        if hog:
-            replaying.end_hog(hog)
         svc.send_signal(signal.SIGTERM)  # the service's one stop path
         out, err = svc.communicate(timeout=60)
     assert svc.returncode == 0, err
