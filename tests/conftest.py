@@ -31,14 +31,22 @@ def shared_data() -> Path:
     return SHARED
 
 
-def poll_until(pred, timeout: float) -> bool:
+def poll_until(pred, timeout: float, every: float = 0.1) -> bool:
     """True as soon as ``pred()`` holds, False if it has not within ``timeout`` seconds."""
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         if pred():
             return True
-        time.sleep(0.1)
+        time.sleep(every)
     return False
+
+
+WAIT_S = 60.0  # generous bound for what should take a second or two (the machine is shared)
+
+
+def wait_for(condition, what: str, timeout: float = WAIT_S) -> None:
+    """Fail the test, naming ``what``, unless ``condition()`` holds within ``timeout`` seconds."""
+    assert poll_until(condition, timeout, every=0.005), f"timed out waiting for {what}"
 
 
 def idle_share_now(seconds: float = 1.0) -> float:

@@ -19,10 +19,11 @@ from emocap.emotion.engine import EmotionEngine
 from emocap.meter import Meter
 from emocap.service import Service
 
+from conftest import WAIT_S, wait_for  # noqa: F401 (the fault tests take them from here)
+
 KO = "asr/ko/emotiontts/Emotional/emotional-to-emotional/"
 # Korean sentences of 3-4 s each, speech from the start nearly to the end.
 SPEECH = [KO + "nem/nem00103.flac", KO + "nee/nee00203.flac", "asr/ko/emotiontts/Main/main/kih/kih00001.flac"]
-WAIT_S = 60.0  # generous bound for what should take a second or two (the machine is shared)
 
 
 @pytest.fixture(scope="session")
@@ -122,13 +123,6 @@ def reference_text(vosk: asr.Recognizer, audio: np.ndarray, feed: int = 4000) ->
     if (u := vosk.finish()) is not None:
         texts.append(u.text)
     return " ".join(texts)
-
-
-def wait_for(condition, what: str, timeout: float = WAIT_S) -> None:
-    end = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < end, f"timed out waiting for {what}"
-        time.sleep(0.01)
 
 
 class NotifySocket:

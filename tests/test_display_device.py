@@ -5,7 +5,6 @@ piece that is missing), so the bytes an SSD1306 would receive can be decoded bac
 the picture and compared with the render.
 """
 import errno
-import time
 from pathlib import Path
 
 import pytest
@@ -20,9 +19,9 @@ from emocap.display.frames import GIF_SCALE
 from emocap.display.oled import OledSink
 from emocap.display.render import make_style, render
 from emocap.errors import ConfigError, DisplayError
+from conftest import wait_for
 
 NANUM = "/usr/share/fonts/truetype/nanum/NanumGothic.ttf"
-WAIT_S = 20.0
 
 
 @pytest.fixture(autouse=True)
@@ -38,13 +37,6 @@ def cfg(**kw) -> DisplayConfig:
 def caption(text="오늘 기분이 좋아보이네요", emotion="happiness") -> Caption:
     return Caption(text=text, emotion=emotion, confidence=0.9, model="small",
                    t_start=0.0, t_end=1.0, latency_ms=5.0)
-
-
-def wait_for(condition, what: str) -> None:
-    deadline = time.monotonic() + WAIT_S
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.005)
 
 
 class FakeBus:

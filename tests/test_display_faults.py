@@ -8,7 +8,6 @@ many calls returned while the display had taken only one frame.
 import errno
 import logging
 import threading
-import time
 from pathlib import Path
 
 import luma.core.error
@@ -19,6 +18,7 @@ from emocap.captions import Caption, Partial
 from emocap.config import DisplayConfig
 from emocap.display.oled import QUEUE_SIZE, OledSink
 from emocap.display.render import make_style, render
+from conftest import wait_for
 
 NANUM = "/usr/share/fonts/truetype/nanum/NanumGothic.ttf"
 WAIT_S = 20.0  # generous bound for conditions that should hold within milliseconds
@@ -38,13 +38,6 @@ def style():
 def caption(i: int) -> Caption:
     return Caption(text=f"문장 {i} 입니다", emotion="neutral", confidence=0.8, model="small",
                    t_start=float(i), t_end=i + 0.5, latency_ms=3.0)
-
-
-def wait_for(condition, what: str) -> None:
-    deadline = time.monotonic() + WAIT_S
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.005)
 
 
 class Panel(dummy):

@@ -12,6 +12,7 @@ from emocap.audio.files import load_audio
 from emocap.audio.ring import RingBuffer
 from emocap.config import AudioConfig
 from emocap.errors import AudioError
+from conftest import wait_for
 from fakemic import room  # noqa: F401 (fixture)
 
 CLIP = "asr/ko/emotiontts/Emotional/emotional-to-emotional/nem/nem00001.flac"
@@ -29,13 +30,6 @@ def test_file_source_fast_mode_is_lossless_through_a_small_ring(shared_data):
     assert np.array_equal(np.concatenate(got), load_audio(shared_data / CLIP))
 
 
-def wait_for(condition, timeout=15.0):
-    end = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < end, "timed out"
-        time.sleep(0.02)
-
-
 def test_device_is_found_by_name_or_index_and_missing_one_is_named(room):
     cfg = AudioConfig()
     assert mic.MicSource(cfg, 1600).name == "USB PnP Sound Device"
@@ -51,13 +45,13 @@ def test_lost_microphone_is_reopened_and_never_raises(room, caplog):
     source = mic.MicSource(AudioConfig(reopen_s=0.1), 160)
     ring = RingBuffer(16000 * 60)
     source.start(ring)
-    wait_for(lambda: ring.available() > 1600)
+    wait_for(lambda: ring.available() > 1600, "audio from the microphone")
     room.plugged = False  # the stream dies, the device disappears
-    wait_for(lambda: source.waiting)
+    wait_for(lambda: source.waiting, "the lost microphone to be noticed")
     time.sleep(0.5)  # several reopen attempts fail while it is gone
     before = ring.written
     room.plugged = True
-    wait_for(lambda: not source.waiting and ring.written > before + 1600)
+    wait_for(lambda: not source.waiting and ring.written > before + 1600, "audio from the reopened microphone")
     source.stop()
     assert room.opened == [1, 1]
     text = caplog.text
