@@ -24,24 +24,9 @@ from emocap.audio.sources import FileSource
 from emocap.emotion.engine import EmotionEngine
 from emocap.meter import Meter
 from emocap.service import Service
+from faultkit import SPEECH, Collect
 
-KO = "asr/ko/emotiontts/Emotional/emotional-to-emotional/"
-CLIPS = [KO + "nem/nem00103.flac", KO + "nee/nee00203.flac", "asr/ko/emotiontts/Main/main/kih/kih00001.flac"]
 EN = "asr/en/LibriSpeech/test-clean/1089/134686/1089-134686-0000.flac"
-
-
-class Collect:
-    def __init__(self):
-        self.captions = []
-
-    def partial(self, e):
-        pass
-
-    def caption(self, e):
-        self.captions.append(e)
-
-    def close(self):
-        pass
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +46,7 @@ def joined(shared_data, tmp_path_factory):
     mid-stream."""
     # A room's pause, not digital silence.
     gap = np.random.default_rng(0).normal(0, 40, 16000 * 3 // 2).astype(np.int16)
-    joined = np.concatenate([x for c in CLIPS for x in (load_audio(shared_data / c), gap)])
+    joined = np.concatenate([x for c in SPEECH for x in (load_audio(shared_data / c), gap)])
     path = tmp_path_factory.mktemp("recycle") / "three.wav"
     sf.write(path, joined, 16000)
     return path
@@ -83,7 +68,7 @@ def run(cfg, recognizer, paths, max_rss_mb):
 
 
 def test_recycling_at_stream_ends_changes_no_caption(cfg, recognizer, shared_data, monkeypatch):
-    streams = [shared_data / f for f in (*CLIPS, EN)]
+    streams = [shared_data / f for f in (*SPEECH, EN)]
     plain, ends, none = run(cfg, recognizer, streams, 0.0)
     monkeypatch.setattr(captioner, "Recycler", functools.partial(recycle.Recycler, min_gap_s=0.0))
     recycled, _, n = run(cfg, recognizer, streams, 1.0)  # 1 MB: always over the limit
