@@ -1,10 +1,8 @@
-"""Endpoint rules from config: a model.conf with our trailing-silence rules, in a temporary
-copy of the model folder that Vosk really loads."""
-import json
-
+"""Endpoint rules from config: our trailing-silence rules in model.conf, in a temporary copy
+of the model folder that Vosk really loads (emocap/vosk_conf.py)."""
 import numpy as np
 
-from emocap import asr, endpoint
+from emocap import asr, endpoint, vosk_conf
 
 CONF = """--min-active=200
 --beam=10.0
@@ -15,25 +13,21 @@ CONF = """--min-active=200
 """
 
 
-def test_model_conf_replaces_the_three_silence_rules_and_keeps_the_rest():
-    out = endpoint.model_conf(CONF, 0.2).splitlines()
+def test_our_rules_replace_the_three_silence_rules_and_keep_the_rest():
+    out = vosk_conf.with_options(CONF, endpoint.rule_lines(0.2)).splitlines()
     assert out[:3] == ["--min-active=200", "--beam=10.0", "--endpoint.silence-phones=1:2:3"]
     assert out[3:] == ["--endpoint.rule2.min-trailing-silence=0.2", "--endpoint.rule3.min-trailing-silence=0.4",
                        "--endpoint.rule4.min-trailing-silence=0.8"]
-    assert endpoint.model_conf("--beam=10.0", 0.3).count("min-trailing-silence") == 3  # added where absent
-
-
-def test_zero_keeps_the_model_folder_itself(tmp_path):
-    with endpoint.model_folder(tmp_path, 0.0) as folder:
-        assert folder == tmp_path
+    added = vosk_conf.with_options("--beam=10.0", endpoint.rule_lines(0.3))  # added where absent
+    assert added.count("min-trailing-silence") == 3
 
 
 def test_the_copy_links_the_model_and_is_removed_after_loading(shared_data):
     model = asr.model_dir("")
-    with endpoint.model_folder(model, 0.25) as folder:
+    with vosk_conf.model_folder(model, 0.25) as folder:
         assert (folder / "am" / "final.mdl").resolve() == (model / "am" / "final.mdl").resolve()
         assert "rule2.min-trailing-silence=0.25" in (folder / "conf" / "model.conf").read_text()
-        assert (folder / "conf" / "mfcc.conf").is_file()
+        assert (folder / "conf" / "mfcc.conf").resolve() == (model / "conf" / "mfcc.conf").resolve()  # dither as the model's
     assert not folder.exists()
     assert "rule2.min-trailing-silence=0.5" in (model / "conf" / "model.conf").read_text()  # untouched
 

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from emocap import endpoint
+from emocap import vosk_conf
+from emocap.digital_silence import SilenceFill
 from emocap.errors import ModelError
 from emocap.native_stderr import captured_stderr
 
@@ -57,12 +58,13 @@ class Recognizer:
     ``space`` re-spaces the text of partials and finals (emocap.spacing); identity by default."""
 
     def __init__(self, path: Path, sample_rate: int, space: Callable[[str], str] = str,
-                 endpoint_silence_s: float = 0.0) -> None:
-        """``endpoint_silence_s``: Vosk's endpoint rules (emocap/endpoint.py); 0 keeps the model's."""
+                 endpoint_silence_s: float = 0.0, dither: float = 0.0) -> None:
+        """``endpoint_silence_s``: Vosk's endpoint rules (emocap/endpoint.py); 0 keeps the model's.
+        ``dither``: Kaldi's --dither (emocap/vosk_conf.py); 0, the default, decodes repeatably."""
         import vosk
 
         vosk.SetLogLevel(-1)  # Kaldi's start-up chatter; its errors are still printed, so capture them
-        with captured_stderr() as kaldi, endpoint.model_folder(path, endpoint_silence_s) as folder:
+        with captured_stderr() as kaldi, vosk_conf.model_folder(path, endpoint_silence_s, dither) as folder:
             try:
                 self._model = vosk.Model(str(folder))
             except Exception:  # vosk raises a bare Exception("Failed to create a model")
@@ -80,6 +82,7 @@ class Recognizer:
             reason = kaldi.first_error() or "Failed to create a recognizer"
             raise ModelError(f"{path}: Vosk could not load the model's graph ({reason}); {_FIX}")
         self._partial, self._space = "", space
+        self._fill = SilenceFill() if not dither else None  # Kaldi's dither, when on, does it
         self.samples = 0
         """Samples fed so far: the clock of every span returned (Vosk's word times plus the
         offset of the current KaldiRecognizer, see recycle())."""
@@ -105,7 +108,7 @@ class Recognizer:
         self._rec = self._open()
         self._partial = ""
         self._offset_s = (self.samples - len(tail) // 2) / self._rate
-        if tail and self._rec.AcceptWaveform(tail):
+        if tail and self._rec.AcceptWaveform(self._filled(tail, reset=True)):
             return self._final(self._rec.Result())
         return None
 
@@ -119,7 +122,7 @@ class Recognizer:
     def accept(self, pcm: bytes) -> Utterance | None:
         """Feed int16 PCM; returns the utterance when Vosk's endpointing closed one."""
         self.samples += len(pcm) // 2
-        if self._rec.AcceptWaveform(pcm):
+        if self._rec.AcceptWaveform(self._filled(pcm)):
             return self._final(self._rec.Result())
         return None
 
@@ -133,7 +136,16 @@ class Recognizer:
 
     def finish(self) -> Utterance | None:
         """End of a stream: flush what is pending (the next stream starts a fresh decoder)."""
+        self._filled(b"", reset=True)
         return self._final(self._rec.FinalResult())
+
+    def _filled(self, pcm: bytes, reset: bool = False) -> bytes:
+        """``pcm`` with its digital silence filled (emocap/digital_silence.py) when dither is off."""
+        if self._fill is None:
+            return pcm
+        if reset:
+            self._fill.reset()
+        return self._fill(pcm) if pcm else pcm
 
     def _final(self, result: str) -> Utterance | None:
         self._partial = ""

@@ -60,6 +60,9 @@ class AsrConfig:
     """Pause that closes an utterance, s: in the audio (emocap/pause.py) and Vosk's rules; 0: Vosk's own rules only."""
     max_rss_mb: float = _f(850.0, lo=0.0, hi=65536.0)
     """RSS, MiB, past which the recogniser is recycled at the next utterance boundary; 0: never."""
+    dither: float = _f(0.0, lo=0.0, hi=10.0)
+    """Kaldi's --dither: noise added before the MFCCs, int16 units (Kaldi's default 1.0); 0: off,
+    so the same audio always gives the same words (emocap/vosk_conf.py)."""
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 
     python tools/asr_cer.py [--manifest ../shared/data/asr/ko/manifest.csv] [--limit N] [--config PATH]
                             [--spacing-off] [--no-whole-file] [--details]
+    python tools/asr_cer.py --score CAPTIONS.jsonl   # a saved `emocap replay --json` of the manifest's files, in order
 
 Pipeline: one ``emocap replay --json`` process over all files (fast mode), captions mapped
 back to files by time; with --spacing-off a second one with ``[captions] spacing = "none"``
@@ -26,7 +27,7 @@ import time
 from pathlib import Path
 
 from emocap_train import ROOT, cer, shared_data
-from emocap import asr
+from emocap import asr, config
 from emocap.audio.files import load_audio
 
 SHARED = shared_data()
@@ -41,6 +42,8 @@ def parse_args(argv=None):
     p.add_argument("--spacing-off", action="store_true", help="also replay with [captions] spacing = none")
     p.add_argument("--no-whole-file", action="store_true", help="skip the whole-file Vosk decode")
     p.add_argument("--details", action="store_true", help="add per-file texts to the output")
+    p.add_argument("--score", type=Path, metavar="JSONL",
+                   help="only score this saved `emocap replay --json` output of the manifest's files, in order")
     return p.parse_args(argv)
 
 
@@ -62,11 +65,14 @@ def start_pipeline(files: list[str], config: Path | None, out, err) -> subproces
     return subprocess.Popen(cmd, stdout=out, stderr=err, text=True, env=env)
 
 
-def whole_file_texts(audio: list, model_path: Path) -> list[str]:
+def whole_file_texts(audio: list, model_path: Path, dither: float) -> list[str]:
     import vosk
 
+    from emocap import vosk_conf
+
     vosk.SetLogLevel(-1)
-    model = vosk.Model(str(model_path))
+    with vosk_conf.model_folder(model_path, dither=dither) as folder:  # the pipeline's dither
+        model = vosk.Model(str(folder))
     texts = []
     for samples in audio:
         rec, pcm, parts = vosk.KaldiRecognizer(model, 16000), samples.tobytes(), []
@@ -118,9 +124,22 @@ def run_pipelines(runs: dict, files: list[str], tmp: Path) -> dict[str, list[dic
     return results
 
 
+def score_saved(path: Path, rows: list[dict]) -> dict:
+    """The pipeline's scores from captions saved by an earlier replay of ``rows``' files."""
+    durations = [len(load_audio(r["file"])) / 16000 for r in rows]
+    lines = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    caps = cer.captions_by_file(lines, durations)
+    return {"files": len(rows), "audio_s": round(sum(durations), 1), "captions_file": str(path),
+            "pipeline": {**score([r["text"] for r in rows], [" ".join(c["text"] for c in cs) for cs in caps]),
+                         "captions": len(lines)}}
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
     rows = read_manifest(args.manifest, args.limit)
+    if args.score:
+        print(json.dumps(score_saved(args.score, rows), ensure_ascii=False, indent=1))
+        return 0
     files, refs = [r["file"] for r in rows], [r["text"] for r in rows]
     t0 = time.monotonic()
     with tempfile.TemporaryDirectory() as tmp:
@@ -129,7 +148,7 @@ def main(argv=None) -> int:
         waiter = threading.Thread(target=lambda: done.update(run_pipelines(runs, files, Path(tmp))))
         waiter.start()
         audio = [load_audio(f) for f in files]
-        whole = None if args.no_whole_file else whole_file_texts(audio, asr.model_dir(""))
+        whole = None if args.no_whole_file else whole_file_texts(audio, asr.model_dir(""), config.load(args.config).asr.dither)
         t_whole = time.monotonic() - t0
         waiter.join()
     if set(done) != set(runs):

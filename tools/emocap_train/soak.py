@@ -19,9 +19,7 @@ from __future__ import annotations
 import argparse
 import csv
 import dataclasses
-import hashlib
 import json
-import os
 import random
 import sys
 import tempfile
@@ -118,20 +116,6 @@ def summary(r: dict) -> str:
             f"{r['mode_switches']}, recogniser recycles {r['asr_recycles']}")
 
 
-def no_dither_model(cfg, cache: Path) -> Path:
-    """The configured Vosk model without dither, built once beside the cache (a stable path,
-    so the cached counts stay valid)."""
-    from emocap import asr
-
-    src = asr.model_dir(cfg.asr.model).resolve()
-    dest = cache.parent / f"vosk-nodither-{hashlib.sha1(str(src).encode()).hexdigest()[:10]}"
-    if not dest.is_dir():
-        tmp = cache.parent / f".{dest.name}.{os.getpid()}"
-        soak_expected.undithered(src, tmp)
-        tmp.rename(dest)
-    return dest
-
-
 def parse(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--hours", type=float, required=True, help="hours of audio to play")
@@ -148,7 +132,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--cache", type=Path, default=Path.home() / ".cache/emocap/soak-expected.json",
                    help="cache of the expected finals per file")
     p.add_argument("--no-dither", action="store_true",
-                   help="decode with the configured Vosk model at --dither=0 (exact, repeatable counts; "
+                   help="decode at [asr] dither = 0 whatever the config says (exact, repeatable counts; "
                         "memory is the same)")
     p.add_argument("--no-compute-expected", action="store_true",
                    help="check only files already in the cache (e.g. filled by a concurrent soak_expected.py)")
@@ -163,17 +147,17 @@ def main(argv: list[str] | None = None) -> int:
     if args.max_rss_mb is not None:
         cfg = dataclasses.replace(cfg, asr=dataclasses.replace(cfg.asr, max_rss_mb=args.max_rss_mb))
     if args.no_dither:
-        cfg = dataclasses.replace(cfg, asr=dataclasses.replace(cfg.asr, model=str(no_dither_model(cfg, args.cache))))
+        cfg = dataclasses.replace(cfg, asr=dataclasses.replace(cfg.asr, dither=0.0))
     entries = take(playlist(args.data, args.seed), args.hours)
     with tempfile.TemporaryDirectory(prefix="emocap-soak-") as tmp:  # the perf log of this run only
         cfg = dataclasses.replace(cfg, perf=dataclasses.replace(cfg.perf, log_path=str(Path(tmp) / "perf.jsonl")))
         report = run_soak(cfg, entries, sample_s=args.sample_s, max_wall_s=args.max_wall_s, progress=args.progress)
     played = [f for f, _ in entries[: report["files_played"]]]
-    exp = soak_expected.expected(played, args.cache, cfg.asr.model, cfg.asr.feed_ms,
+    exp = soak_expected.expected(played, args.cache, cfg.asr.model, cfg.asr.feed_ms, cfg.asr.dither,
                                  compute=not args.no_compute_expected)
     report["counts"] = compare(report.pop("per_file"), played, exp)
     report.update(hours_requested=args.hours, seed=args.seed, distinct_files=len(set(played)),
-                  dither=not args.no_dither, cpu=cpu_name())
+                  dither=bool(cfg.asr.dither), cpu=cpu_name())
     if args.out:
         args.out.write_text(json.dumps(report))
     if args.plot:

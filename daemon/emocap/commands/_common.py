@@ -61,7 +61,7 @@ def build_service(cfg: Config, sources: list, as_json: bool = False, frames: Pat
     labels.check_emoji(cfg, labels.of_models(engine.models.values()))
     spacer = spacing.make_spacer(cfg.captions.spacing)
     recognizer = asr.Recognizer(asr.model_dir(cfg.asr.model), cfg.audio.sample_rate, space=spacer.space,
-                                endpoint_silence_s=cfg.asr.endpoint_silence_s)
+                                endpoint_silence_s=cfg.asr.endpoint_silence_s, dither=cfg.asr.dither)
     warm(engine, recognizer, cfg.audio.sample_rate)
     sinks = open_sinks(cfg, as_json, frames) if sinks is None else sinks  # given: tools/soak.py's tally
     if daemon and cfg.transcript.enabled:  # the record of what was heard live; not of replays
