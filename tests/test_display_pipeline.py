@@ -20,7 +20,7 @@ class SlowPanel(Panel):
 from emocap.emotion.engine import EmotionEngine
 from emocap.meter import Meter
 from emocap.service import Service
-from test_service import FILES, Collect, CountingRecognizer, cfg, recognizer  # noqa: F401 (fixtures)
+from faultkit import SPEECH, Collect, Recognizer as CountingRecognizer, cfg, vosk  # noqa: F401 (fixtures)
 
 
 def replay_through(cfg, recognizer, source, oled):
@@ -32,7 +32,7 @@ def replay_through(cfg, recognizer, source, oled):
 
 
 @pytest.mark.parametrize("kind", ["failing", "slow"])
-def test_bad_display_loses_no_audio_and_no_caption(kind, cfg, recognizer, shared_data, caplog):
+def test_bad_display_loses_no_audio_and_no_caption(kind, cfg, vosk, shared_data, caplog):
     caplog.set_level(logging.INFO, logger="emocap")
     style = make_style(display_cfg())
     if kind == "failing":
@@ -40,8 +40,8 @@ def test_bad_display_loses_no_audio_and_no_caption(kind, cfg, recognizer, shared
     else:
         panel = SlowPanel()
         oled = OledSink(display_cfg(), style, lambda: panel)
-    source = FileSource(shared_data / FILES[0], 16000, 1600, realtime=True)  # paced like a microphone
-    svc, collected = replay_through(cfg, recognizer, source, oled)
+    source = FileSource(shared_data / SPEECH[0], 16000, 1600, realtime=True)  # paced like a microphone
+    svc, collected = replay_through(cfg, vosk, source, oled)
     assert collected.captions, "no caption came out"
     assert svc.ring.dropped == 0
     if kind == "failing":
