@@ -13,7 +13,7 @@ from PIL import Image
 
 from emocap.captions import Caption, Partial
 from emocap.config import DisplayConfig
-from emocap.display import device as devices
+from emocap.display import controller
 from emocap.display import open_display
 from emocap.display.frames import GIF_SCALE
 from emocap.display.oled import OledSink
@@ -104,41 +104,41 @@ def test_ssd1306_receives_the_rendered_caption_and_the_contrast(bus):
 def test_missing_i2c_bus_names_the_node_and_the_fix():
     with pytest.raises(DisplayError, match=r"ssd1306 on i2c port 15 address 0x3C: /dev/i2c-15 not "
                                            r"found; enable I2C .* or set \[display\] port"):
-        devices.open_device(cfg(device="ssd1306", port=15))
+        controller.open_device(cfg(device="ssd1306", port=15))
 
 
 def test_permission_denied_names_the_group(bus):
     bus.fail_open = errno.EACCES
     with pytest.raises(DisplayError, match=r"permission denied on /dev/i2c-1; add the service user to the i2c group"):
-        devices.open_device(cfg(device="sh1106"))
+        controller.open_device(cfg(device="sh1106"))
 
 
 def test_no_answer_on_the_address_names_the_address(bus):
     bus.fail_write = errno.EREMOTEIO
     with pytest.raises(DisplayError, match=r"ssd1309 on i2c port 1 address 0x3C: no answer while "
                                            r"initialising; check the wiring and \[display\] address"):
-        devices.open_device(cfg(device="ssd1309"))
+        controller.open_device(cfg(device="ssd1309"))
 
 
 def test_io_error_mid_run_becomes_a_display_error(bus):
-    panel = devices.open_device(cfg(device="ssd1306"))
+    panel = controller.open_device(cfg(device="ssd1306"))
     bus.fail_write = errno.ETIMEDOUT
     with pytest.raises(DisplayError, match=r"I/O error while drawing: .*ETIMEDOUT"):
-        devices.push(panel, Image.new("1", (128, 64)), cfg(device="ssd1306"))
+        controller.push(panel, Image.new("1", (128, 64)), cfg(device="ssd1306"))
 
 
 def test_unsupported_size_is_a_config_error():
     with pytest.raises(ConfigError, match=r"\[display\] width/height: ssd1306 does not support 128x48"):
-        devices.check_setup(cfg(device="ssd1306", height=48))
-    devices.check_setup(cfg(device="ssd1322", width=256, height=64, interface="i2c"))
+        controller.check_setup(cfg(device="ssd1306", height=48))
+    controller.check_setup(cfg(device="ssd1322", width=256, height=64, interface="i2c"))
 
 
 def test_missing_spi_package_is_named(monkeypatch):
-    real = devices.importlib.util.find_spec
-    monkeypatch.setattr(devices.importlib.util, "find_spec",
+    real = controller.importlib.util.find_spec
+    monkeypatch.setattr(controller.importlib.util, "find_spec",
                         lambda name: None if name == "spidev" else real(name))
     with pytest.raises(DisplayError, match=r"ssd1322 on spi port 0 device 0: python package spidev is missing"):
-        devices.check_setup(cfg(device="ssd1322", interface="spi", port=0, width=256, height=64))
+        controller.check_setup(cfg(device="ssd1322", interface="spi", port=0, width=256, height=64))
 
 
 def test_terminal_has_no_oled_sink_and_frames_alone_draw_on_a_dummy(tmp_path):
@@ -189,10 +189,10 @@ def test_frames_are_saved_as_png_and_gif(tmp_path):
 
 def test_rotated_panel_draws_a_tall_frame(tmp_path):
     display = cfg(device="dummy", rotate=1)
-    assert devices.screen_size(display) == (64, 128)
+    assert controller.screen_size(display) == (64, 128)
     opened = []
     sink = OledSink(display, make_style(display),
-                    lambda: opened.append(devices.open_device(display)) or opened[-1])
+                    lambda: opened.append(controller.open_device(display)) or opened[-1])
     tall = render(caption(), 0.0, make_style(display))
     assert tall.size == (64, 128)
     sink.caption(caption())

@@ -5,7 +5,7 @@ from functools import partial
 from pathlib import Path
 
 from emocap.config import DisplayConfig
-from emocap.display.device import check_setup, open_device
+from emocap.display.controller import check_setup, open_device
 from emocap.display.frames import FrameRecorder
 from emocap.display.oled import OledSink
 from emocap.display.render import make_style

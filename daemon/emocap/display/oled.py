@@ -20,7 +20,7 @@ from PIL import Image
 
 from emocap.captions import Caption, Partial
 from emocap.config import DisplayConfig
-from emocap.display import device as devices
+from emocap.display import controller
 from emocap.display.frames import FrameRecorder
 from emocap.display.render import Page, Style, draw, make_page, moving, offset_at
 from emocap.display.screen import Screen
@@ -68,7 +68,7 @@ class OledSink:
         self._wake.set()
         self._thread.join(JOIN_S)
         if self._thread.is_alive():
-            log.warning("%s: still busy after %.0f s; leaving it", devices.describe(self.cfg), JOIN_S)
+            log.warning("%s: still busy after %.0f s; leaving it", controller.describe(self.cfg), JOIN_S)
 
     def _put(self, event: Caption | Partial) -> None:
         dropped = None
@@ -136,7 +136,7 @@ class OledSink:
         if image.tobytes() == self._last:
             return
         try:
-            devices.push(self._device, image, self.cfg)
+            controller.push(self._device, image, self.cfg)
         except DisplayError as e:
             self._lost(e, now)
             return
@@ -158,7 +158,7 @@ class OledSink:
         if shown and isinstance(shown.event, Caption):
             self._delivered = shown.event
         if self._down:
-            log.info("%s: working again", devices.describe(self.cfg))
+            log.info("%s: working again", controller.describe(self.cfg))
             self._down = False
         if self.recorder:
             self.recorder.add(image, now)
@@ -197,7 +197,7 @@ class OledSink:
         if self._device is None:
             return
         try:
-            devices.release(self._device, self.cfg, clear)
+            controller.release(self._device, self.cfg, clear)
         except DisplayError as e:
             log.debug("%s", e)
         self._device = None

@@ -13,7 +13,7 @@ from PIL import Image, ImageDraw
 from emocap.captions import Caption, Partial
 from emocap.config import DisplayConfig
 from emocap.display import icons, layout
-from emocap.display.device import screen_size
+from emocap.display.controller import screen_size
 from emocap.display.layout import GAP, ICON, MARGIN, Font, Geometry
 
 TAG_X = MARGIN + ICON + GAP

@@ -1,7 +1,8 @@
-"""The luma device behind the display, built from [display] in luma's own vocabulary.
+"""The OLED controller: luma's object driving it, opened from [display], and pushing frames to it.
 
-"Device" here is luma's object driving the OLED controller (``[display] device`` names its
-class); the microphone is ``[audio] device``, a PyAudio input.
+Luma calls that object a "device" (``[display] device`` names its class: ssd1306, sh1106...),
+so the word stays in luma's calls and the config key; this module is named for the hardware
+it drives. The microphone is ``[audio] device``, a PyAudio input.
 
 Every way luma or the OS can fail (no /dev/i2c-N, permission denied, no answer on the bus,
 a size the controller does not support, a missing bus package) becomes a DisplayError or
