@@ -108,7 +108,8 @@ class Recognizer:
         self._rec = self._open()
         self._partial = ""
         self._offset_s = (self.samples - len(tail) // 2) / self._rate
-        if tail and self._rec.AcceptWaveform(self._filled(tail, reset=True)):
+        self._reset_fill()
+        if tail and self._rec.AcceptWaveform(self._filled(tail)):
             return self._final(self._rec.Result())
         return None
 
@@ -136,16 +137,17 @@ class Recognizer:
 
     def finish(self) -> Utterance | None:
         """End of a stream: flush what is pending (the next stream starts a fresh decoder)."""
-        self._filled(b"", reset=True)
+        self._reset_fill()
         return self._final(self._rec.FinalResult())
 
-    def _filled(self, pcm: bytes, reset: bool = False) -> bytes:
+    def _filled(self, pcm: bytes) -> bytes:
         """``pcm`` with its digital silence filled (emocap/digital_silence.py) when dither is off."""
-        if self._fill is None:
-            return pcm
-        if reset:
+        return self._fill(pcm) if self._fill is not None and pcm else pcm
+
+    def _reset_fill(self) -> None:
+        """A new decoder starts: no run of zeros carries over into it."""
+        if self._fill is not None:
             self._fill.reset()
-        return self._fill(pcm) if pcm else pcm
 
     def _final(self, result: str) -> Utterance | None:
         self._partial = ""
