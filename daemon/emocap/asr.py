@@ -136,8 +136,13 @@ class Recognizer:
         return self._space(text)
 
     def finish(self) -> Utterance | None:
-        """End of a stream: flush what is pending (the next stream starts a fresh decoder)."""
+        """End of a stream: flush what is pending; the next stream starts a fresh decoder and
+        feature pipeline. When the stream's last block closed an utterance, Vosk's FinalResult()
+        alone is a no-op that keeps the pipeline (its unread frames, adaptation and clock) for
+        the next stream; an empty AcceptWaveform first reopens the decoder, so FinalResult()
+        finalises it and the next stream starts clean, as when decoded alone."""
         self._reset_fill()
+        self._rec.AcceptWaveform(b"")
         return self._final(self._rec.FinalResult())
 
     def _filled(self, pcm: bytes) -> bytes:
