@@ -81,3 +81,13 @@ def test_certs_carries_only_certificates_the_root_lacks(tmp_path, monkeypatch):
     carried = sorted((root / arm64_trust.LOCAL_DIR).glob("*.crt"))
     assert [p.name for p in carried] == ["host-00.crt", "host-01.crt"]
     assert carried[0].read_text() == pem("QkJC\nQkJC") + "\n"
+
+
+def test_files_are_spread_over_the_manifest():
+    import arm64_files
+
+    rows = [{"path": f"{i}.flac"} for i in range(360)]
+    picked = [r["path"] for r in arm64_files.pick(rows, 40)]
+    assert len(picked) == 40 and picked[:3] == ["0.flac", "9.flac", "18.flac"] and picked[-1] == "351.flac"
+    assert arm64_files.pick(rows[:5], 40) == rows[:5]
+    assert arm64_files.pick(rows, 0) == []

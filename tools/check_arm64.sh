@@ -5,7 +5,11 @@
 # `emocap replay demo/demo_ko.flac --json` under a Cortex-A72 (Pi 4) and a Cortex-A76 (Pi 5)
 # CPU model, compared with the same replay on this host (text, label, model, confidence).
 #
-#   sudo tools/check_arm64.sh [--fresh] [ROOT [OUT]]
+#   sudo tools/check_arm64.sh [--fresh] [--files N] [ROOT [OUT]]
+#
+# --files N also replays N of ../shared's Korean files (spread over its manifest) under the
+# Cortex-A76 and on this host, and prints their comparison before the demo's (the exit status
+# stays the demo's: near-ties of Vosk's decoder tip either way between builds, see README).
 #
 # ROOT (default /var/tmp/emocap-arm64) holds base/ (the bare debootstrap, made once) and
 # upper/ (an overlay with what setup.sh added; kept, so a rerun takes minutes; --fresh drops
@@ -15,8 +19,15 @@
 # chroot, mounts) and binfmt_misc. X86_PYTHON (default .venv/bin/python) runs the x86 replay.
 set -euo pipefail
 REPO=$(cd "$(dirname "$0")/.." && pwd)
-FRESH=0
-[ "${1:-}" = "--fresh" ] && { FRESH=1; shift; }
+FRESH=0 FILES=0
+while [[ "${1:-}" == --* ]]; do
+    case $1 in
+        --fresh) FRESH=1 ;;
+        --files) FILES=${2:?--files needs a count}; shift ;;
+        *) echo "check_arm64: unknown option $1 (expected --fresh or --files N)" >&2; exit 2 ;;
+    esac
+    shift
+done
 ROOT=$(realpath -m "${1:-/var/tmp/emocap-arm64}")
 OUT=$(realpath -m "${2:-$ROOT-out}")
 MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
@@ -134,6 +145,8 @@ copy_checkout() {
     # The comparison holds the mode: dynamic switching follows measured speed, which differs.
     sed 's/^dynamic *= *true/dynamic = false/' "$OUT/src/config.toml" > "$OUT/src/check-arm64.toml"
     grep -q '^dynamic = false' "$OUT/src/check-arm64.toml" || die "config.toml: no [mode] dynamic key to hold"
+    ((FILES)) && { "$X86_PYTHON" "$REPO/tools/arm64_files.py" "$FILES" "$OUT/src/check-files" || die "cannot copy the --files clips"; }
+    return 0
 }
 
 timed() {  # timed NAME COMMAND...: stdout to OUT/NAME.out, stderr to OUT/NAME.log, seconds to OUT/NAME.seconds
@@ -157,6 +170,17 @@ replay() {
 x86() (
     cd "$OUT/src" && "$X86_PYTHON" -c "$PROBE" >&2 && PYTHONPATH=$OUT/src/daemon "$X86_PYTHON" -m emocap.cli $ARGS
 )
+FILE_ARGS="replay check-files/* --json --config check-arm64.toml"
+files_arm64() { in_root merged cortex-a76 pi "cd $APP && .venv/bin/emocap $FILE_ARGS"; }
+files_x86() (cd "$OUT/src" && PYTHONPATH=$OUT/src/daemon "$X86_PYTHON" -m emocap.cli $FILE_ARGS)
+files_check() {  # --files N: the clips under the A76 and here; the table, never the exit status
+    say "--files $FILES: replay under cortex-a76 and on this host"
+    timed files-cortex-a76 files_arm64
+    timed files-x86 files_x86
+    echo "--files $FILES ($(ls "$OUT/src/check-files" | wc -l) clips of asr/ko), cortex-a76 $(cat "$OUT/files-cortex-a76.seconds") s:"
+    "$X86_PYTHON" "$REPO/tools/arm64_compare.py" --ref-name "$(uname -m)" "$OUT/files-x86.out" \
+        "cortex-a76=$OUT/files-cortex-a76.out" || true
+}
 
 main() {
     local t_start=$SECONDS
@@ -178,6 +202,7 @@ main() {
     say "replay on this host ($(uname -m))"
     timed x86 x86
     {
+        ((FILES)) && files_check
         echo "emocap demo captions, arm64 (qemu-user $(qemu-aarch64-static --version | sed -n '1s/.*version //p')) vs $(uname -m)"
         for run in x86 "${CPUS[@]}"; do
             echo "$run: $(head -n 1 "$OUT/$run.log"), replay $(cat "$OUT/$run.seconds") s"
