@@ -7,8 +7,8 @@ figures). A fresh KaldiRecognizer on the same, already loaded, model starts with
 cache; what the old one held goes back to the allocator.
 
 The captioner asks at utterance boundaries only, where nothing of an utterance is inside
-the recogniser. At a stream's end Vosk itself starts a fresh decoder and feature pipeline,
-so a fresh recogniser there changes nothing but memory: that is the preferred boundary.
+the recogniser. At a stream's end the next stream starts a fresh decoder and feature pipeline
+(asr.Recognizer.finish), so a fresh recogniser there changes nothing but memory: that is the preferred boundary.
 Right after a mid-stream final (a microphone's stream never ends) the audio fed since the
 final's last word is fed again to the new recogniser, so the next utterance loses nothing;
 but its speaker adaptation (i-vector) starts afresh, as it does when Vosk itself resets its
