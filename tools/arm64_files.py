@@ -7,12 +7,12 @@ Every (total // N)-th row of asr/ko/manifest.csv from the first, as DEST/01.flac
 """
 from __future__ import annotations
 
-import csv
 import shutil
 import sys
 from pathlib import Path
 
 from emocap_train import shared_data
+from emocap_train.asr_cer import read_manifest
 
 
 def pick(rows: list[dict], n: int) -> list[dict]:
@@ -24,15 +24,13 @@ def main(argv: list[str]) -> int:
     if len(argv) != 2 or not argv[0].isdigit():
         print("usage: arm64_files.py N DEST", file=sys.stderr)
         return 2
-    ko = shared_data() / "asr" / "ko"
-    with open(ko / "manifest.csv", newline="", encoding="utf-8") as f:
-        rows = pick(list(csv.DictReader(f)), int(argv[0]))
+    rows = pick(read_manifest(shared_data() / "asr" / "ko" / "manifest.csv", 0), int(argv[0]))
     dest = Path(argv[1])
     shutil.rmtree(dest, ignore_errors=True)
     dest.mkdir(parents=True)
     width = len(str(len(rows)))
     for i, row in enumerate(rows, 1):
-        shutil.copyfile(ko / row["path"], dest / f"{i:0{width}d}{Path(row['path']).suffix}")
+        shutil.copyfile(row["file"], dest / f"{i:0{width}d}{Path(row['path']).suffix}")
     return 0
 
 

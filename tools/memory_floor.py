@@ -7,12 +7,13 @@ after each step, MiB (the README's "Why 900 MB cannot hold with Kiwi spacing").
 """
 import sys
 
+import psutil
+
 from emocap_train import ROOT
 
 
 def rss_mb() -> float:
-    with open("/proc/self/status") as f:
-        return next(int(line.split()[1]) for line in f if line.startswith("VmRSS")) / 1024
+    return psutil.Process().memory_info().rss / 2**20  # as tools/soak.py samples it
 
 
 def main() -> int:
