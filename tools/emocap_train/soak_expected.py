@@ -9,8 +9,8 @@ all files, finalised after each (an empty ``AcceptWaveform`` first, so that a fi
 block closed an utterance is finalised too and the next starts clean): it keeps only its cache
 of the composed graph, which changes no result, and a fresh ``KaldiRecognizer`` per file was
 2.8x slower (the playlist's first 30 files: 71 s against 26 s on a 2-vCPU AMD EPYC, one-off,
-the same finals and texts). The service must give exactly this many captions per file, whatever ran before it (other files, recogniser
-recycling).
+the same finals and texts). The service must give exactly this many captions per file,
+whatever ran before it (other files, recogniser recycling).
 
 Counts are cached in a JSON file keyed by path, size and mtime, under a header naming the
 model folder, feed_ms and dither (a different model, block size or dither starts a fresh cache). Decoding
