@@ -68,12 +68,12 @@ from emocap import cli
 from emocap.emotion import engine
 classify = engine.EmotionEngine.classify
 calls = []
-def slow(self, samples):  # the first caption takes a while, and says when it starts
+def slow(self, samples, *span):  # the first caption takes a while, and says when it starts
     calls.append(1)
     if len(calls) == 1:
         print("fault: classifying", file=sys.stderr, flush=True)
         time.sleep(0.4)
-    return classify(self, samples)
+    return classify(self, samples, *span)
 engine.EmotionEngine.classify = slow
 cli.entry()
 """

@@ -26,10 +26,10 @@ class CountingEngine(EmotionEngine):
     calls = 0
     delay_s = 0.0
 
-    def classify(self, samples):
+    def classify(self, samples, start_s=None, end_s=None):
         self.calls += 1
         time.sleep(self.delay_s)  # a deliberately slow stage, when asked for
-        return super().classify(samples)
+        return super().classify(samples, start_s, end_s)
 
 
 class Worker:

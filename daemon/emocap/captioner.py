@@ -159,6 +159,7 @@ class Captioner:
         utt = self._rec.finish()
         if utt is not None:
             self._emit(utt)
+        self._engine.new_stream()  # the next source may be another voice
         self._maybe_recycle(None)
         self._stream_start = self._rec.samples
 
@@ -181,7 +182,7 @@ class Captioner:
         t0 = time.perf_counter()  # the final result is in hand
         start, end = utt.start_s - self._origin_s, utt.end_s - self._origin_s
         audio = self._history.slice(round(start * self._rate), round(end * self._rate))
-        pred, model = self._engine.classify(audio)
+        pred, model = self._engine.classify(audio, start, end)
         latency_ms = (time.perf_counter() - t0) * 1000
         first_partial = self._first_partial_ns if self._rec.finals == self._finals_seen + 1 else None
         self._finals_seen, self._first_partial_ns = self._rec.finals, None

@@ -84,6 +84,11 @@ class EmotionConfig:
     """Utterances shorter than this, seconds, get no emotion tag (neutral is not guessed)."""
     max_utterance_s: float = _f(30.0, lo=1.0, hi=600.0)
     """Recent audio kept for tagging, seconds: a longer utterance is tagged from its last part."""
+    adapt_reset_s: float = _f(20.0, lo=0.0, hi=3600.0)
+    """For a stream-normalised model (emocap/stream_norm.py): a silence longer than this,
+    seconds between utterances, starts the speaker statistics afresh (another speaker, likely)."""
+    adapt_window_s: float = _f(60.0, lo=1.0, hi=3600.0)
+    """Seconds of speech the speaker statistics follow; older speech fades out."""
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,8 @@ library rebuilds on every call.
 
 Pipeline for one utterance (int16 samples at ``sample_rate``):
   mfcc -> keep the active span (drop leading/trailing silence) -> cepstral mean
-  normalisation over active frames -> 128-frame windows -> global z-score -> model.
+  normalisation over active frames (or, with ``stream_norm``, the stream's running
+  statistics: emocap/stream_norm.py) -> 128-frame windows -> global z-score -> model.
 """
 from __future__ import annotations
 
@@ -56,6 +57,9 @@ class FeatureSettings:
     """Frames quieter than the loudest frame by more than this (dB) count as silence."""
     cmn: bool = True
     """Subtract the utterance's mean cepstrum (removes microphone/channel colouring)."""
+    stream_norm: bool = False
+    """Z-score by the running statistics of the stream's speech (emocap/stream_norm.py)
+    instead; the utterance's own mean is then kept (``cmn`` is ignored)."""
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -128,7 +132,7 @@ def utterance_features(samples: np.ndarray, s: FeatureSettings) -> np.ndarray:
     """MFCCs of an utterance, silence trimmed and mean normalised: float32 ``(numcep, T)``."""
     cep = mfcc(samples, s)
     cep = cep[active_span(cep[:, 0], s.active_db, s.nfilt)]
-    if s.cmn and len(cep):
+    if s.cmn and not s.stream_norm and len(cep):
         cep = cep - cep.mean(axis=0, keepdims=True)
     return np.ascontiguousarray(cep.T)
 

@@ -29,6 +29,7 @@ from emocap_train import calibration_plots
 from emocap_train import model_card
 from emocap_train import metrics
 from emocap_train import serdata
+from emocap_train import streams
 from emocap.emotion.model import META_SHOW, META_TEMPERATURE, EmotionModel, utterance_probs
 
 THRESHOLDS = np.round(np.arange(0.0, 1.0001, 0.01), 2)
@@ -154,7 +155,7 @@ def main(argv=None) -> int:
     models = [EmotionModel(p) for p in args.model]
     labels = models[0].labels
     clips = serdata.part_clips(labels, args.manifest, args.split, "validation")
-    wins = [models[0].windows_of(serdata.load_audio(c.path)) for c in clips]
+    wins = streams.model_windows(models[0], clips, serdata.load_audio)
     if any(m.settings != models[0].settings or m.labels != labels for m in models[1:]):
         sys.exit("calibrate: the models differ in features or labels")
     y = np.array([labels.index(c.label) for c in clips])

@@ -5,7 +5,8 @@
         --split splits/ser_split.json --part test --json --report runs/eval-small
 
 Each clip goes through ``emocap.emotion.model.EmotionModel.predict`` (features, windows,
-calibrated aggregation) exactly as a caption's utterance does. Clips whose label the model
+calibrated aggregation) exactly as a caption's utterance does; each speaker's clips are played
+as one stream (emocap_train/streams.py), which matters for a stream-normalised model. Clips whose label the model
 lacks are skipped and counted. ``--noise DIR --snr DB`` adds noise from DIR at that SNR first.
 ``coverage`` (share of clips whose tag would be shown) and ``shown_precision`` (accuracy of
 those) are taken at the model's own ``show_confidence`` (its metadata), or ``--show-confidence``.
@@ -22,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from emocap_train import metrics
-from emocap_train import serdata
+from emocap_train import serdata, streams
 from emocap.emotion.model import EmotionModel
 from emocap.errors import EmocapError
 
@@ -55,27 +56,34 @@ def _init(model_path: str, noise_paths: list[str]) -> None:
     _noise = [serdata.load_audio(p) for p in noise_paths]
 
 
-def _predict(job: tuple[int, str, float | None, int]) -> tuple[int, list[float]]:
-    i, path, snr, seed = job
-    x = serdata.load_audio(path)
-    if _noise and snr is not None:
-        rng = np.random.default_rng(seed + i)
-        x = serdata.mix_at_snr(x, _noise[int(rng.integers(len(_noise)))], snr, rng)
-    pred = _model.predict(x)
-    return i, [pred.probs[l] for l in _model.labels]
+def _predict_stream(job: tuple[list[tuple[int, str]], float | None, int]) -> list[tuple[int, list[float]]]:
+    """One speaker's clips in stream order (a stream-normalised model carries its statistics
+    from clip to clip, as the runtime does from utterance to utterance)."""
+    clips, snr, seed = job
+    stream, out = _model.new_stream(), []
+    for i, path in clips:
+        x = serdata.load_audio(path)
+        if _noise and snr is not None:
+            rng = np.random.default_rng(seed + i)
+            x = serdata.mix_at_snr(x, _noise[int(rng.integers(len(_noise)))], snr, rng)
+        pred = _model.predict(x, stream)
+        out.append((i, [pred.probs[l] for l in _model.labels]))
+    return out
 
 
 def predict_clips(model_path, clips, noise_paths=(), snr=None, seed=0, workers=2) -> np.ndarray:
     """Utterance probabilities ``(clips, labels)`` in the model's label order."""
-    jobs = [(i, str(c.path), snr if noise_paths else None, seed) for i, c in enumerate(clips)]
+    jobs = [([(i, str(clips[i].path)) for i in group], snr if noise_paths else None, seed)
+            for group in streams.by_speaker(clips)]
     init = (str(model_path), [str(p) for p in noise_paths])
     _init(*init)  # this process's model also serves workers=1, and gives the label count
     probs = np.zeros((len(clips), len(_model.labels)), dtype=np.float32)
     if workers <= 1:
-        results = list(map(_predict, jobs))
+        results = list(map(_predict_stream, jobs))
     else:
         with Pool(workers, initializer=_init, initargs=init) as pool:
-            results = list(pool.imap_unordered(_predict, jobs, chunksize=8))
+            results = list(pool.imap_unordered(_predict_stream, jobs))
+    results = [r for stream in results for r in stream]
     for i, p in results:
         probs[i] = p
     return probs

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from emocap_train import ROOT
+from emocap_train import ROOT, streams
 from emocap import features
 from emocap.audio.files import load_audio  # serdata.load_audio: the tools' one audio reader
 from emocap.errors import EmocapError
@@ -110,5 +110,7 @@ def part_clips(labels, manifests, split, part) -> list:
 def clip_windows(clips, ckpt) -> np.ndarray:
     """Un-normalised model windows of every clip, cut exactly as the runtime cuts them."""
     s = FeatureSettings.from_dict(ckpt["features"])
-    return np.concatenate([features.windows(features.utterance_features(load_audio(c.path), s), s)
-                           for c in clips])
+    feats = [features.utterance_features(load_audio(c.path), s) for c in clips]
+    if s.stream_norm:
+        feats = streams.stream_features(feats, clips, s.numcep)
+    return np.concatenate([features.windows(f, s) for f in feats])

@@ -55,6 +55,10 @@ def parse_args(argv=None):
     p.add_argument("--weight-decay", type=float, default=5e-2)
     _augment_args(p)
     _target_args(p)
+    p.add_argument("--stream-norm", action="store_true",
+                   help="normalise by the speaker's stream statistics (emocap/stream_norm.py), not the utterance's mean")
+    p.add_argument("--stream-context", type=int, default=12,
+                   help="with --stream-norm: at most this many of the speaker's other clips precede each copy")
     p.add_argument("--max-clips", type=int, default=0, help="use at most this many clips per part (smoke tests)")
     p.add_argument("--workers", type=int, default=min(4, os.cpu_count() or 1))
     p.add_argument("--threads", type=int, default=0, help="torch threads (0: default)")
@@ -132,7 +136,7 @@ def start(argv) -> Run:
         torch.set_num_threads(args.threads)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    settings = FeatureSettings()
+    settings = FeatureSettings(stream_norm=args.stream_norm)
     data = train_data.load_data(args)
     prep = train_data.prepare(args, data, settings)
     return Run(args, argv, out, settings, data, prep, t_start)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from emocap_train import augment, distil, serdata, validation
+from emocap_train import augment, distil, serdata, streams, validation
 from emocap import features
 from emocap.features import FeatureSettings
 
@@ -75,12 +75,14 @@ def load_data(args) -> Data:
 def prepare(args, data: Data, settings: FeatureSettings) -> Prepared:
     """Feature statistics, validation windows, the augmented feature copies and their targets."""
     labels = serdata.LABELS
-    mean, std = feature_stats([features.utterance_features(x, settings) for x in data.train_audio])
     y_train = [labels.index(c.label) for c in data.train]
     y_val = [labels.index(c.label) for c in data.val]
-    val_wins, val_owner = validation.validation_windows(data.val_audio, settings)
+    val_wins, val_owner = validation.validation_windows(data.val_audio, settings, data.val)
     t_feat = time.time()
     variants = augment.feature_variants(data.train_audio, data.noise, args, settings)
+    if settings.stream_norm:
+        variants = streams.train_variants(variants, data.train, settings.numcep, args.stream_context, args.seed)
+    mean, std = feature_stats([v[0] for v in variants])  # v[0]: each clip's clean copy
     teacher = distil.teacher_probs(args.teacher, variants, settings, labels) if args.teacher else None
     # The teacher's path may later hold another model: its hash says which one taught.
     teacher_sha = hashlib.sha256(Path(args.teacher).read_bytes()).hexdigest() if args.teacher else None

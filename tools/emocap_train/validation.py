@@ -6,14 +6,19 @@ from collections import defaultdict
 import numpy as np
 import torch
 
-from emocap_train import metrics
+from emocap_train import metrics, streams
 from emocap import features
 
 
-def validation_windows(audio, settings):
+def validation_windows(audio, settings, clips):
+    """Windows of every clip and the clip each belongs to; with stream normalisation each
+    speaker's clips are one stream, as tools/evaluate.py plays them."""
+    feats = [features.utterance_features(x, settings) for x in audio]
+    if settings.stream_norm:
+        feats = streams.stream_features(feats, clips, settings.numcep)
     wins, owner = [], []
-    for i, x in enumerate(audio):
-        w = features.windows(features.utterance_features(x, settings), settings)
+    for i, f in enumerate(feats):
+        w = features.windows(f, settings)
         wins.append(w)
         owner += [i] * len(w)
     return np.concatenate(wins), np.array(owner)

@@ -15,12 +15,14 @@ import time
 
 import numpy as np
 
+from emocap import features
 from emocap.config import EmotionConfig
 from emocap.metrics import INFER, KEPT, RUNS
 from emocap.emotion.mode import MODES
 from emocap.emotion.model import EmotionModel, Prediction
 from emocap.errors import ModelError
 from emocap.meter import Meter
+from emocap.stream_norm import StreamNorm
 
 class EmotionEngine:
     def __init__(self, cfg: EmotionConfig, meter: Meter, mode: str, sample_rate: int = 16000,
@@ -36,25 +38,42 @@ class EmotionEngine:
                                  f"runs at {sample_rate} Hz")
         self.mode = "small"
         self.set_mode(mode)
+        # Stream normalisation (emocap/stream_norm.py): one running statistics per feature
+        # setting of the models that use it, fed every utterance so a cascade re-run finds them current.
+        self._streams = {m.settings: StreamNorm(m.settings.numcep, round(cfg.adapt_window_s / m.settings.step_s))
+                         for m in self.models.values() if m.settings.stream_norm}
+        self._last_end_s: float | None = None
+
+    def new_stream(self) -> None:
+        """Another stream begins (a new source, or a long silence): its statistics start afresh."""
+        for stream in self._streams.values():
+            stream.reset()
+        self._last_end_s = None
 
     def set_mode(self, mode: str) -> None:
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
         self.mode = mode
 
-    def classify(self, samples: np.ndarray) -> tuple[Prediction | None, str | None]:
+    def classify(self, samples: np.ndarray, start_s: float | None = None,
+                 end_s: float | None = None) -> tuple[Prediction | None, str | None]:
         """The utterance's emotion and the name of the model whose result is kept;
-        ``(None, None)`` for an utterance shorter than ``min_utterance_s``."""
+        ``(None, None)`` for an utterance shorter than ``min_utterance_s``. ``start_s`` and
+        ``end_s``, its span in stream time, let a silence over ``adapt_reset_s`` start a new stream."""
         if len(samples) < self.cfg.min_utterance_s * self.sample_rate or len(samples) == 0:
             return None, None
         t = time.perf_counter()
+        if start_s is not None and self._last_end_s is not None and start_s - self._last_end_s > self.cfg.adapt_reset_s:
+            self.new_stream()
+        self._last_end_s = end_s if end_s is not None else self._last_end_s
         mode = self.mode  # read once: a concurrent switch applies from the next utterance
         name = "large" if mode == "large" else "small"
-        wins = self._windows(name, samples)
+        normed = self._stream_features(samples)
+        wins = self._windows(name, samples, normed)
         pred = self._run(name, wins)
         if mode == "cascade" and pred.confidence < self.cfg.cascade_confidence:
             if self.models["large"].settings != self.models["small"].settings:
-                wins = self._windows("large", samples)
+                wins = self._windows("large", samples, normed)
             pred, name = self._run("large", wins), "large"
         self.meter.latency("emotion", (time.perf_counter() - t) * 1000)
         self.meter.count(KEPT[name])
@@ -64,9 +83,20 @@ class EmotionEngine:
         """Whether a caption draws this tag: calibrated confidence at ``show_confidence`` or above."""
         return pred is not None and pred.confidence >= self.cfg.show_confidence
 
-    def _windows(self, name: str, samples: np.ndarray) -> np.ndarray:
+    def _stream_features(self, samples: np.ndarray) -> dict:
+        """The utterance's features normalised by each stream, which takes the utterance in."""
         t = time.perf_counter()
-        wins = self.models[name].windows_of(samples)
+        normed = {s: stream.apply(features.utterance_features(samples, s)) for s, stream in self._streams.items()}
+        if normed:
+            self.meter.latency("mfcc", (time.perf_counter() - t) * 1000)
+        return normed
+
+    def _windows(self, name: str, samples: np.ndarray, normed: dict) -> np.ndarray:
+        model = self.models[name]
+        if model.settings in normed:
+            return features.windows(normed[model.settings], model.settings)
+        t = time.perf_counter()
+        wins = model.windows_of(samples)
         self.meter.latency("mfcc", (time.perf_counter() - t) * 1000)
         return wins
 

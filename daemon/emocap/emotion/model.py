@@ -19,6 +19,7 @@ from emocap import features
 from emocap.emotion.integrity import check_against_card
 from emocap.errors import ModelError
 from emocap.features import FeatureSettings
+from emocap.stream_norm import StreamNorm
 
 INPUT = "mfcc"
 OUTPUT = "logits"
@@ -98,9 +99,17 @@ class EmotionModel:
         x = features.normalise(wins, self.mean, self.std)
         return self.session.run([OUTPUT], {INPUT: x})[0]
 
-    def windows_of(self, samples: np.ndarray) -> np.ndarray:
-        """The model windows of an utterance's int16 samples."""
-        return features.windows(features.utterance_features(samples, self.settings), self.settings)
+    def windows_of(self, samples: np.ndarray, stream: StreamNorm | None = None) -> np.ndarray:
+        """The model windows of an utterance's int16 samples. A model trained with stream
+        normalisation z-scores them by ``stream``, the statistics of the utterances heard
+        before it (which takes this one in); without one the utterance is a stream alone."""
+        feats = features.utterance_features(samples, self.settings)
+        if self.settings.stream_norm:
+            feats = (stream or self.new_stream()).apply(feats)
+        return features.windows(feats, self.settings)
+
+    def new_stream(self) -> StreamNorm:
+        return StreamNorm(self.settings.numcep)
 
     def predict_windows(self, wins: np.ndarray) -> Prediction:
         probs = utterance_probs(self.window_logits(wins), self.temperature)
@@ -112,6 +121,6 @@ class EmotionModel:
             windows=len(wins),
         )
 
-    def predict(self, samples: np.ndarray) -> Prediction:
+    def predict(self, samples: np.ndarray, stream: StreamNorm | None = None) -> Prediction:
         """Classify one utterance of int16 samples at the model's sample rate."""
-        return self.predict_windows(self.windows_of(samples))
+        return self.predict_windows(self.windows_of(samples, stream))
