@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 pytest.importorskip("torch")
-from emocap_train import augment, distil, serdata  # noqa: E402
+from emocap_train import augment, distil, serdata, streams  # noqa: E402
 from emocap import features  # noqa: E402
 
 ROOT = serdata.ROOT
@@ -70,3 +70,26 @@ def test_teacher_probs_follow_our_label_order(clips):
     m = EmotionModel(model)
     raw = dict(zip(m.labels, utterance_probs(m.window_logits(m.windows_of(clips[0])))))
     assert np.allclose(probs[0][0], [raw[l] for l in serdata.LABELS], atol=1e-5)
+
+
+def test_room_and_band_change_the_voice_not_its_length_or_level(clips):
+    rng = np.random.default_rng(0)
+    x = clips[0]
+    for y in (augment.reverberate(x, rng, 16000), augment.band_limit(x, rng, 16000)):
+        assert y.dtype == np.int16 and len(y) == len(x)
+        rms = np.sqrt((y.astype(float) ** 2).mean() / (x.astype(float) ** 2).mean())
+        assert 0.7 < rms < 1.3 and np.corrcoef(x, y)[0, 1] < 0.99
+    spec = np.abs(np.fft.rfft(augment.band_limit(x, np.random.default_rng(1), 16000).astype(float)))
+    freqs = np.fft.rfftfreq(len(x), 1 / 16000)
+    assert spec[freqs > 7000].mean() < 0.1 * np.abs(np.fft.rfft(x.astype(float)))[freqs > 7000].mean()
+
+
+def test_stream_copies_are_normalised_by_their_speaker(clips):
+    s = features.FeatureSettings(stream_norm=True)
+    copies = augment.feature_variants(clips, [], _args(variants=2), s)
+    same = [serdata.Clip(serdata.ROOT, "neutral", "a", "x")] * 3
+    normed = streams.train_variants(copies, same, s.numcep, max_context=2, seed=0)
+    alone = streams.train_variants(copies, same, s.numcep, max_context=0, seed=0)
+    for c in alone:  # no context: each copy is z-scored by itself
+        np.testing.assert_allclose(c[0].mean(axis=1), 0, atol=1e-4)
+    assert any(np.abs(n[0] - a[0]).max() > 1e-3 for n, a in zip(normed, alone))

@@ -1,4 +1,4 @@
-"""Training-time augmentation: feature copies of each clip (speed, noise) computed once, and
+"""Training-time augmentation: feature copies of each clip (speed, room, band, noise) computed once, and
 random SpecAugment-masked windows drawn from them every epoch."""
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from multiprocessing import Pool
 
 import numpy as np
 import torch
+from scipy.signal import butter, fftconvolve, sosfilt
 from torch.utils.data import Dataset
 
 from emocap_train import serdata
@@ -17,7 +18,7 @@ _AUG: dict = {}
 
 
 def _clip_variants(job) -> list[np.ndarray]:
-    """Features of one clip: the clean copy, then copies with random speed and noise."""
+    """Features of one clip: the clean copy, then copies with random speed, room, band and noise."""
     i, seed = job
     x, noise, args, s = _AUG["audio"][i], _AUG["noise"], _AUG["args"], _AUG["settings"]
     rng = np.random.default_rng(seed)
@@ -26,6 +27,10 @@ def _clip_variants(job) -> list[np.ndarray]:
         y = x
         if rng.random() < args.speed_prob:
             y = speed_perturb(y, float(rng.choice(args.speeds)), s.sample_rate)
+        if rng.random() < getattr(args, "room_prob", 0.0):
+            y = reverberate(y, rng, s.sample_rate)
+        if rng.random() < getattr(args, "band_prob", 0.0):
+            y = band_limit(y, rng, s.sample_rate)
         if noise and rng.random() < args.noise_prob:
             y = serdata.mix_at_snr(y, noise[rng.integers(len(noise))], rng.uniform(*args.snr), rng)
         out.append(features.utterance_features(y, s))
@@ -45,6 +50,26 @@ def feature_variants(audio, noise, args, settings) -> list[list[np.ndarray]]:
 def speed_perturb(x, factor, rate):
     """Play ``factor`` times faster: read the samples as if taken at rate*factor, resample back."""
     return to_int16(resample(x.astype(np.float32) / 32768.0, int(round(rate * factor)), rate))
+
+
+def reverberate(x, rng, rate):
+    """``x`` in a synthetic room: convolved with exponentially decaying noise (RT60 drawn from
+    0.2-0.9 s) after a direct path, mixed 0-10 dB direct-to-reverberant, level kept."""
+    rt60 = rng.uniform(0.2, 0.9)
+    t = np.arange(int(rt60 * rate)) / rate
+    tail = rng.normal(size=t.size) * np.exp(-6.9 * t / rt60)  # -60 dB at rt60
+    rir = tail / np.sqrt((tail**2).sum()) * 10 ** (-rng.uniform(0, 10) / 20)
+    rir[0] += 1.0
+    y = fftconvolve(x.astype(np.float64), rir)[: len(x)]
+    y *= np.sqrt((x.astype(np.float64) ** 2).mean() / max((y**2).mean(), 1e-9))
+    return np.clip(y, -32768, 32767).astype(np.int16)
+
+
+def band_limit(x, rng, rate):
+    """``x`` through a band-pass of a random low edge (80-400 Hz) and high edge (2.8-6 kHz)."""
+    lo, hi = rng.uniform(80, 400), rng.uniform(2800, 6000)
+    sos = butter(4, [lo, hi], btype="bandpass", fs=rate, output="sos")
+    return np.clip(sosfilt(sos, x.astype(np.float64)), -32768, 32767).astype(np.int16)
 
 
 def spec_augment(win, rng, time_masks=2, max_t=16, coef_masks=1, max_c=6):

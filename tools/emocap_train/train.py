@@ -75,6 +75,10 @@ def _augment_args(p) -> None:
     p.add_argument("--speed-prob", type=float, default=0.5, help="share of training clips speed-perturbed")
     p.add_argument("--speeds", type=float, nargs="+", default=[0.9, 0.95, 1.05, 1.1],
                    help="speed factors to pick from (changes tempo and pitch, as a different voice would)")
+    p.add_argument("--room-prob", type=float, default=0.0,
+                   help="share of augmented copies played in a synthetic room (reverberation, RT60 0.2-0.9 s)")
+    p.add_argument("--band-prob", type=float, default=0.0,
+                   help="share of augmented copies band-limited (a cheap or distant microphone)")
     p.add_argument("--spec-augment", action=argparse.BooleanOptionalAction, default=True,
                    help="SpecAugment-style time and coefficient masks on training windows")
     p.add_argument("--korean-weight", type=float, default=3.0,

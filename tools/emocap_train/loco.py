@@ -1,0 +1,86 @@
+"""The leave-one-corpus-out yardstick: one recipe trained once per held-out corpus.
+
+    python tools/loco.py --name sn --out runs/loco [--folds crema-d ravdess emotiontts-ko]
+        [--jobs 2] -- --arch small_mel --seed 4 --stream-norm ...   # the recipe: train.py options
+
+For each fold: ``make_split.py --leave-out CORPUS`` on ``splits/ser_split_v2.json``, then
+``train.py`` (the manifests, noise, split and output folder are filled in), a float export
+(``export.py --skip-metrics``) and ``evaluate.py --split FOLD --part test``: the whole held-out
+corpus, every speaker one stream. Prints one JSON object: per fold the held-out corpus's
+macro-F1, accuracy, coverage and shown precision at ``--show-confidence`` and the run's
+seconds, and their means over the folds, the figure that predicts a new user's voice (a
+corpus, microphone and language the model never heard). Checkpoints within a fold are still
+chosen on that fold's validation part (the other corpora's validation speakers).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from emocap_train import ROOT, shared_data
+
+FOLDS = ("crema-d", "ravdess", "emotiontts-ko")
+
+
+def parse_args(argv=None):
+    if argv is None:
+        argv = sys.argv[1:]
+    recipe = argv[argv.index("--") + 1:] if "--" in argv else []
+    own = argv[: argv.index("--")] if "--" in argv else argv
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--name", required=True, help="recipe name: runs go to OUT/NAME_FOLD")
+    p.add_argument("--out", type=Path, default=ROOT / "runs" / "loco")
+    p.add_argument("--folds", nargs="+", default=list(FOLDS))
+    p.add_argument("--base", type=Path, default=ROOT / "splits" / "ser_split_v2.json")
+    p.add_argument("--jobs", type=int, default=1, help="folds trained at once (one torch thread each)")
+    p.add_argument("--show-confidence", type=float, default=0.5)
+    args = p.parse_args(own)
+    args.recipe = recipe
+    return args
+
+
+def _run(cmd: list, log) -> None:
+    log.write("$ " + " ".join(map(str, cmd)) + "\n")
+    log.flush()
+    subprocess.run([str(c) for c in cmd], stdout=log, stderr=subprocess.STDOUT, check=True)
+
+
+def fold(args, corpus: str) -> dict:
+    data, py, tools = shared_data(), sys.executable, ROOT / "tools"
+    manifests = ["--manifest", data / "ser/manifest.csv", "--manifest", data / "asr/ko/emotion.csv"]
+    run = args.out / f"{args.name}_{corpus}"
+    run.mkdir(parents=True, exist_ok=True)
+    split, model = run / "split.json", run / "model.onnx"
+    t = time.time()
+    with open(run / "log.txt", "a", encoding="utf-8") as log:
+        _run([py, tools / "make_split.py", "--base", args.base, *manifests, "--leave-out", corpus, "--out", split], log)
+        _run([py, tools / "train.py", *manifests, "--noise", data / "noise", "--threads", 1, "--workers", 1,
+              *args.recipe, "--split", split, "--out", run], log)
+        _run([py, tools / "export.py", "--checkpoint", run / "model.pt", "--skip-metrics", "--out", model], log)
+        res = subprocess.run([py, tools / "evaluate.py", *map(str, manifests), "--model", str(model), "--split",
+                              str(split), "--part", "test", "--json", "--workers", "1",
+                              "--show-confidence", str(args.show_confidence)],
+                             capture_output=True, text=True, check=True)
+    r = json.loads(res.stdout)
+    c = r["per_corpus"][corpus]
+    out = {"macro_f1": round(c["macro_f1"], 4), "accuracy": round(c["accuracy"], 4), "n": c["n"],
+           "coverage": round(c["coverage"], 4), "shown_precision": round(c["shown_precision"], 4),
+           "seconds": round(time.time() - t)}
+    (run / "loco.json").write_text(json.dumps(out, indent=1))
+    return out
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    with ThreadPoolExecutor(max(1, args.jobs)) as pool:
+        results = dict(zip(args.folds, pool.map(lambda c: fold(args, c), args.folds)))
+    mean = {k: round(sum(r[k] for r in results.values()) / len(results), 4)
+            for k in ("macro_f1", "accuracy", "coverage", "shown_precision")}
+    print(json.dumps({"recipe": args.name, "train_options": args.recipe, "folds": results,
+                      "mean_over_folds": mean, "show_confidence": args.show_confidence}))
+    return 0
