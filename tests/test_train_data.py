@@ -93,3 +93,14 @@ def test_stream_copies_are_normalised_by_their_speaker(clips):
     for c in alone:  # no context: each copy is z-scored by itself
         np.testing.assert_allclose(c[0].mean(axis=1), 0, atol=1e-4)
     assert any(np.abs(n[0] - a[0]).max() > 1e-3 for n, a in zip(normed, alone))
+
+
+def test_a_stream_student_gets_the_teachers_own_normalisation(clips):
+    plain, stream = features.FeatureSettings(), features.FeatureSettings(stream_norm=True)
+    model = ROOT / "models" / "small.onnx"
+    want = distil.teacher_probs(model, augment.feature_variants(clips[:2], [], _args(variants=2), plain), plain,
+                                serdata.LABELS)
+    raw = augment.feature_variants(clips[:2], [], _args(variants=2), stream)  # raw: no mean taken out
+    assert abs(raw[0][0].mean()) > 1.0
+    got = distil.teacher_probs(model, raw, stream, serdata.LABELS)
+    assert all(np.allclose(a, b, atol=1e-5) for a, b in zip(want, got))

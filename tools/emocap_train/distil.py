@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 
 import numpy as np
 import torch
@@ -10,16 +11,20 @@ from emocap import features
 
 
 def teacher_probs(path, variants, settings, labels) -> list[np.ndarray]:
-    """The teacher's utterance distribution ``(copies, labels)`` for every copy of every clip."""
+    """The teacher's utterance distribution ``(copies, labels)`` for every copy of every clip.
+    ``variants`` are the copies before any stream normalisation: a teacher that normalises by
+    the utterance's mean gets them so normalised, a stream-normalised student included."""
     from emocap.emotion.model import EmotionModel
 
     teacher = EmotionModel(path, threads=torch.get_num_threads())
-    if teacher.settings != settings or sorted(teacher.labels) != sorted(labels):
+    ts = teacher.settings
+    if replace(ts, stream_norm=settings.stream_norm) != settings or ts.stream_norm or sorted(teacher.labels) != sorted(labels):
         sys.exit(f"train: {path} has other features or labels than this run; cannot distil it")
+    cmn = settings.stream_norm and ts.cmn  # the student's copies are raw then: the teacher's own mean normalisation
     order = [teacher.labels.index(l) for l in labels]
     out = []
     for copies in variants:
-        wins = [features.windows(f, settings) for f in copies]
+        wins = [features.windows(f - f.mean(axis=1, keepdims=True) if cmn and f.shape[1] else f, ts) for f in copies]
         probs = features.softmax(teacher.window_logits(np.concatenate(wins)))
         bounds = np.cumsum([0] + [len(w) for w in wins])
         out.append(np.stack([features.aggregate(probs[a:b])[order] for a, b in zip(bounds, bounds[1:])]))
