@@ -103,4 +103,5 @@ def test_a_stream_student_gets_the_teachers_own_normalisation(clips):
     raw = augment.feature_variants(clips[:2], [], _args(variants=2), stream)  # raw: no mean taken out
     assert np.abs(raw[0][0].mean(axis=1)).max() > 1.0
     got = distil.teacher_probs(model, raw, stream, serdata.LABELS)
-    assert all(np.allclose(a, b, atol=1e-5) for a, b in zip(want, got))
+    # Float rounding of the two mean subtractions (1e-5) moves an INT8 model's output a little.
+    assert all(np.allclose(a, b, atol=5e-3) for a, b in zip(want, got))
