@@ -155,13 +155,14 @@ def main(argv=None) -> int:
     models = [EmotionModel(p) for p in args.model]
     labels = models[0].labels
     clips = serdata.part_clips(labels, args.manifest, args.split, "validation")
-    wins = streams.model_windows(models[0], clips, serdata.load_audio)
-    if any(m.settings != models[0].settings or m.labels != labels for m in models[1:]):
-        sys.exit("calibrate: the models differ in features or labels")
+    if any(m.labels != labels for m in models[1:]):
+        sys.exit("calibrate: the models differ in labels")
+    # Each model's own windows (a stream-normalised small model beside a mean-normalised large one).
+    wins = {m.settings: streams.model_windows(m, clips, serdata.load_audio) for m in models}
     y = np.array([labels.index(c.label) for c in clips])
     corpora = [c.corpus for c in clips]
     # Re-fitting starts from the raw logits: a model calibrated before is fitted afresh.
-    results = [calibrate(m, wins, y, corpora, args.target_precision) for m in models]
+    results = [calibrate(m, wins[m.settings], y, corpora, args.target_precision) for m in models]
     summary = {str(m.path.name): r["card"] for m, r in zip(models, results)}
     if len(models) == 2:
         summary["cascade_confidence"] = choose_cascade(results[0]["after"], results[1]["after"], y, corpora,
