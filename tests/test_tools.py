@@ -139,3 +139,21 @@ def _clip_windows(shared_data):
     clip = serdata.read_manifest(shared_data / "ser/manifest.csv")[0]
     s = features.FeatureSettings()
     return features.windows(features.utterance_features(serdata.load_audio(clip.path), s), s)
+
+
+def test_loco_trains_and_scores_the_held_out_corpus(shared_data, tmp_path):
+    """The yardstick end to end on its smallest fold, with a stream-normalised recipe."""
+    pytest.importorskip("torch")
+    r = _run("tools/loco.py", "--name", "t", "--out", tmp_path, "--folds", "emotiontts-ko", "--", "--arch", "small",
+             "--epochs", "1", "--max-clips", "40", "--variants", "2", "--crops", "1", "--stream-norm", timeout=900)
+    assert r.returncode == 0, r.stderr[-2000:]
+    out = json.loads(r.stdout)
+    fold = out["folds"]["emotiontts-ko"]
+    assert fold["n"] == 200 and 0 <= fold["macro_f1"] <= 1 and out["mean_over_folds"]["macro_f1"] == fold["macro_f1"]
+    assert "--stream-norm" in out["train_options"]
+    from emocap.emotion.model import EmotionModel
+
+    assert EmotionModel(tmp_path / "t_emotiontts-ko" / "model.onnx").settings.stream_norm
+    split = json.loads((tmp_path / "t_emotiontts-ko" / "split.json").read_text())
+    assert all(s.startswith("emotiontts:") for s in split["test"]["speakers"])
+    assert not any(s.startswith("emotiontts:") for s in split["train"]["speakers"])
