@@ -18,14 +18,14 @@ from emocap_train import evaluate, serdata, streams
 
 def test_first_utterance_is_its_own_z_score():
     x = np.random.default_rng(0).normal(3.0, 2.0, (40, 300))
-    z = StreamNorm(40).apply(x)
+    z = StreamNorm(40, 6000).apply(x)
     np.testing.assert_allclose(z.mean(axis=1), 0, atol=1e-5)
     np.testing.assert_allclose(z.std(axis=1), 1, atol=1e-4)
 
 
 def test_later_utterances_keep_their_offset_from_the_stream():
     rng = np.random.default_rng(1)
-    stream = StreamNorm(40)
+    stream = StreamNorm(40, 6000)
     for _ in range(5):
         stream.apply(rng.normal(0.0, 1.0, (40, 200)))
     louder = stream.apply(rng.normal(2.0, 1.0, (40, 200)))  # e.g. c0 of a shouted sentence
@@ -100,3 +100,13 @@ def test_a_long_silence_starts_a_new_stream(stream_model, speaker_clips):
     engine.new_stream()  # a stream's end (another source) resets it too
     again, _ = engine.classify(b, start_s=19.0, end_s=21.0)
     assert again.probs == pytest.approx(alone.predict(b).probs, abs=1e-6)
+
+
+def test_one_window_everywhere(stream_model):
+    """Training, evaluation (EmotionModel.new_stream) and the engine hold the same seconds of speech by default."""
+    from emocap import stream_norm
+    model = EmotionModel(stream_model)
+    assert EmotionConfig().adapt_window_s == stream_norm.WINDOW_S
+    assert model.new_stream().max_frames == StreamNorm.of(model.settings).max_frames == 6000
+    engine = _engine(stream_model, adapt_window_s=30.0)
+    assert [s.max_frames for s in engine._streams.values()] == [3000]  # the config's window, not the default

@@ -12,7 +12,7 @@ ROOT = serdata.ROOT
 
 
 def _args(**kw):
-    base = dict(variants=4, speed_prob=1.0, speeds=[0.9, 1.1], noise_prob=0.0, snr=(0.0, 30.0),
+    base = dict(variants=4, speed_prob=1.0, speeds=[0.9, 1.1], noise_prob=0.0, room_prob=0.0, band_prob=0.0, snr=(0.0, 30.0),
                 seed=0, workers=0, spec_augment=False)
     return argparse.Namespace(**{**base, **kw})
 
@@ -88,8 +88,8 @@ def test_stream_copies_are_normalised_by_their_speaker(clips):
     s = features.FeatureSettings(stream_norm=True)
     copies = augment.feature_variants(clips, [], _args(variants=2), s)
     same = [serdata.Clip(serdata.ROOT, "neutral", "a", "x")] * 3
-    normed = streams.train_variants(copies, same, s.numcep, max_context=2, seed=0)
-    alone = streams.train_variants(copies, same, s.numcep, max_context=0, seed=0)
+    normed = streams.train_variants(copies, same, s, max_context=2, seed=0)
+    alone = streams.train_variants(copies, same, s, max_context=0, seed=0)
     for c in alone:  # no context: each copy is z-scored by itself
         np.testing.assert_allclose(c[0].mean(axis=1), 0, atol=1e-4)
     assert any(np.abs(n[0] - a[0]).max() > 1e-3 for n, a in zip(normed, alone))

@@ -21,14 +21,22 @@ import random
 import numpy as np
 
 _VAR_FLOOR = 1e-4
+WINDOW_S = 60.0
+"""Seconds of speech the statistics hold (``[emotion] adapt_window_s``'s default); training,
+evaluation and the runtime all size their streams from it unless told otherwise."""
 
 
 class StreamNorm:
     """Running per-coefficient mean and variance of one stream's speech frames."""
 
-    def __init__(self, numcep: int, max_frames: int = 6000) -> None:
+    def __init__(self, numcep: int, max_frames: int) -> None:
         self.numcep, self.max_frames = numcep, max_frames
         self.reset()
+
+    @classmethod
+    def of(cls, settings, window_s: float = WINDOW_S) -> "StreamNorm":
+        """A stream for features of ``settings`` (a FeatureSettings) holding ``window_s`` of speech."""
+        return cls(settings.numcep, max(1, round(window_s / settings.step_s)))
 
     def reset(self) -> None:
         self.frames = 0.0

@@ -27,9 +27,9 @@ def _clip_variants(job) -> list[np.ndarray]:
         y = x
         if rng.random() < args.speed_prob:
             y = speed_perturb(y, float(rng.choice(args.speeds)), s.sample_rate)
-        if rng.random() < getattr(args, "room_prob", 0.0):
+        if rng.random() < args.room_prob:
             y = reverberate(y, rng, s.sample_rate)
-        if rng.random() < getattr(args, "band_prob", 0.0):
+        if rng.random() < args.band_prob:
             y = band_limit(y, rng, s.sample_rate)
         if noise and rng.random() < args.noise_prob:
             y = serdata.mix_at_snr(y, noise[rng.integers(len(noise))], rng.uniform(*args.snr), rng)

@@ -112,5 +112,5 @@ def clip_windows(clips, ckpt) -> np.ndarray:
     s = FeatureSettings.from_dict(ckpt["features"])
     feats = [features.utterance_features(load_audio(c.path), s) for c in clips]
     if s.stream_norm:
-        feats = streams.stream_features(feats, clips, s.numcep)
+        feats = streams.stream_features(feats, clips, s)
     return np.concatenate([features.windows(f, s) for f in feats])

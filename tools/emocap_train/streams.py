@@ -21,17 +21,23 @@ def by_speaker(clips) -> list[list[int]]:
     return out
 
 
-def stream_features(feats: list[np.ndarray], clips, numcep: int) -> list[np.ndarray]:
-    """Each clip's features normalised causally within its speaker's stream."""
-    out: list = [None] * len(feats)
+def play_streams(clips, new_stream, each) -> list:
+    """``each(i, stream)`` for every clip ``i``, each speaker's clips in order on one
+    ``new_stream()``; the results in clip order."""
+    out: list = [None] * len(clips)
     for group in by_speaker(clips):
-        stream = StreamNorm(numcep)
+        stream = new_stream()
         for i in group:
-            out[i] = stream.apply(feats[i])
+            out[i] = each(i, stream)
     return out
 
 
-def train_variants(variants, clips, numcep: int, max_context: int, seed: int):
+def stream_features(feats: list[np.ndarray], clips, settings) -> list[np.ndarray]:
+    """Each clip's features (of FeatureSettings ``settings``) normalised causally within its speaker's stream."""
+    return play_streams(clips, lambda: StreamNorm.of(settings), lambda i, stream: stream.apply(feats[i]))
+
+
+def train_variants(variants, clips, settings, max_context: int, seed: int):
     """Every feature copy normalised as if heard after 0..max_context (uniform) random other
     copies of the same speaker's training clips: the runtime's first utterance of a stream
     and its settled statistics are both trained on."""
@@ -44,7 +50,7 @@ def train_variants(variants, clips, numcep: int, max_context: int, seed: int):
         others = [j for j in peers[clips[i].speaker] if j != i]
         normed = []
         for f in copies:
-            stream = StreamNorm(numcep)
+            stream = StreamNorm.of(settings)
             k = int(rng.integers(0, min(max_context, len(others)) + 1))
             for j in rng.choice(others, size=k, replace=False) if k else []:
                 stream.add(variants[j][int(rng.integers(len(variants[j])))])
@@ -56,9 +62,4 @@ def train_variants(variants, clips, numcep: int, max_context: int, seed: int):
 def model_windows(model, clips, load) -> list[np.ndarray]:
     """Each clip's windows for ``model`` (an EmotionModel), speakers played as streams;
     ``load(path)`` reads a clip's samples."""
-    out: list = [None] * len(clips)
-    for group in by_speaker(clips):
-        stream = model.new_stream()
-        for i in group:
-            out[i] = model.windows_of(load(clips[i].path), stream)
-    return out
+    return play_streams(clips, model.new_stream, lambda i, stream: model.windows_of(load(clips[i].path), stream))

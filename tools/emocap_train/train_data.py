@@ -82,7 +82,7 @@ def prepare(args, data: Data, settings: FeatureSettings) -> Prepared:
     variants = augment.feature_variants(data.train_audio, data.noise, args, settings)
     teacher = distil.teacher_probs(args.teacher, variants, settings, labels) if args.teacher else None
     if settings.stream_norm:
-        variants = streams.train_variants(variants, data.train, settings.numcep, args.stream_context, args.seed)
+        variants = streams.train_variants(variants, data.train, settings, args.stream_context, args.seed)
     mean, std = feature_stats([v[0] for v in variants])  # v[0]: each clip's clean copy
     # The teacher's path may later hold another model: its hash says which one taught.
     teacher_sha = hashlib.sha256(Path(args.teacher).read_bytes()).hexdigest() if args.teacher else None

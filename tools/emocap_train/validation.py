@@ -15,7 +15,7 @@ def validation_windows(audio, settings, clips):
     speaker's clips are one stream, as tools/evaluate.py plays them."""
     feats = [features.utterance_features(x, settings) for x in audio]
     if settings.stream_norm:
-        feats = streams.stream_features(feats, clips, settings.numcep)
+        feats = streams.stream_features(feats, clips, settings)
     wins, owner = [], []
     for i, f in enumerate(feats):
         w = features.windows(f, settings)

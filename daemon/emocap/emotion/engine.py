@@ -22,7 +22,6 @@ from emocap.emotion.mode import MODES
 from emocap.emotion.model import EmotionModel, Prediction
 from emocap.errors import ModelError
 from emocap.meter import Meter
-from emocap.stream_norm import StreamNorm
 
 class EmotionEngine:
     def __init__(self, cfg: EmotionConfig, meter: Meter, mode: str, sample_rate: int = 16000,
@@ -40,7 +39,7 @@ class EmotionEngine:
         self.set_mode(mode)
         # Stream normalisation (emocap/stream_norm.py): one running statistics per feature
         # setting of the models that use it, fed every utterance so a cascade re-run finds them current.
-        self._streams = {m.settings: StreamNorm(m.settings.numcep, round(cfg.adapt_window_s / m.settings.step_s))
+        self._streams = {m.settings: m.new_stream(cfg.adapt_window_s)
                          for m in self.models.values() if m.settings.stream_norm}
         self._last_end_s: float | None = None
 

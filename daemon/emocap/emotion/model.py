@@ -19,6 +19,7 @@ from emocap import features
 from emocap.emotion.integrity import check_against_card
 from emocap.errors import ModelError
 from emocap.features import FeatureSettings
+from emocap import stream_norm
 from emocap.stream_norm import StreamNorm
 
 INPUT = "mfcc"
@@ -108,8 +109,8 @@ class EmotionModel:
             feats = (stream or self.new_stream()).apply(feats)
         return features.windows(feats, self.settings)
 
-    def new_stream(self) -> StreamNorm:
-        return StreamNorm(self.settings.numcep)
+    def new_stream(self, window_s: float = stream_norm.WINDOW_S) -> StreamNorm:
+        return StreamNorm.of(self.settings, window_s)
 
     def predict_windows(self, wins: np.ndarray) -> Prediction:
         probs = utterance_probs(self.window_logits(wins), self.temperature)
