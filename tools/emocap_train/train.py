@@ -17,6 +17,9 @@ training clip (the clean one and speed/noise-perturbed ones), from which every e
 random windows with SpecAugment masks. An epoch then costs only the model's own compute, so
 the small model trains in minutes per epoch on two CPU cores.
 
+``--adversary W`` adds corpus-adversarial training (emocap_train/adversary.py): a head that
+tells the training corpora apart from the embedding, its gradient reversed into the model.
+
 ``--teacher ONNX`` distils a trained model (an ensemble, usually) into this one: the target of
 each window mixes the smoothed label with the teacher's utterance distribution for the same
 augmented copy (``--teacher-weight``). ``--mixup`` blends pairs of windows and their targets.
@@ -38,7 +41,7 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from torch.utils.data import DataLoader, WeightedRandomSampler
 from tqdm import tqdm
 
-from emocap_train import augment, ser_models, serdata, train_data, train_report, validation
+from emocap_train import adversary, augment, ser_models, serdata, train_data, train_report, validation
 from emocap.features import FeatureSettings
 
 
@@ -94,6 +97,8 @@ def _target_args(p) -> None:
     p.add_argument("--mixup", type=float, default=0.0,
                    help="Beta(a, a) mixup of window pairs and their targets (0: off)")
     p.add_argument("--label-smoothing", type=float, default=0.1)
+    p.add_argument("--adversary", type=float, default=0.0,
+                   help="weight of the corpus-adversarial loss (0: off; not with --mixup)")
     p.add_argument("--ema", type=float, default=0.995,
                    help="decay of the weight moving average validated beside the raw weights (0: raw only)")
 
@@ -118,6 +123,10 @@ class Fit:
     opt: torch.optim.Optimizer
     sched: torch.optim.lr_scheduler.LRScheduler
     mix_rng: np.random.Generator
+    adversary: adversary.CorpusAdversary | None = None
+    adv_opt: torch.optim.Optimizer | None = None
+    steps: int = 1
+    step: int = 0
 
     def candidates(self) -> dict:
         """Both the raw weights and their moving average are validated; the better one counts."""
@@ -134,6 +143,8 @@ class Progress:
 def start(argv) -> Run:
     """Seed, make the output folder, load and prepare the data."""
     args = parse_args(argv)
+    if args.adversary > 0 and args.mixup > 0:
+        raise SystemExit("train.py: --adversary and --mixup cannot be combined (a mixed window has no one corpus)")
     t_start = time.time()
     torch.manual_seed(args.seed)
     if args.threads:
@@ -155,8 +166,14 @@ def make_loader(run: Run) -> DataLoader:
     n = len(run.data.train) * args.crops
     sampler = WeightedRandomSampler(weights, num_samples=n, replacement=True)
     ds = augment.TrainWindows(prep.variants, prep.targets, args, run.settings, prep.mean, prep.std)
+    if args.adversary > 0:
+        ds = adversary.WithCorpus(ds, [corpus_index(run)[c.corpus] for c in run.data.train])
     # Windows are cut from memory: cheaper in this process than shipped from worker processes.
     return DataLoader(ds, batch_size=args.batch, sampler=sampler, num_workers=0, drop_last=n > args.batch)
+
+
+def corpus_index(run: Run) -> dict[str, int]:
+    return {c: i for i, c in enumerate(sorted({c.corpus for c in run.data.train}))}
 
 
 def make_fit(run: Run, batches: int) -> Fit:
@@ -171,14 +188,18 @@ def make_fit(run: Run, batches: int) -> Fit:
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
     steps = max(1, batches) * args.epochs
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=args.lr, total_steps=steps, pct_start=0.15)
-    return Fit(model, ema, opt, sched, np.random.default_rng(args.seed + 1))
+    fit = Fit(model, ema, opt, sched, np.random.default_rng(args.seed + 1), steps=steps)
+    if args.adversary > 0:  # after the EMA copy, so only the trained weights carry the hook
+        fit.adversary = adversary.CorpusAdversary(model, len(corpus_index(run))).to(args.device)
+        fit.adv_opt = torch.optim.AdamW(fit.adversary.parameters(), lr=args.lr)
+    return fit
 
 
 def train_epoch(args, fit: Fit, loader: DataLoader, epoch: int) -> float:
     """One pass over the sampled windows; the mean training loss."""
     fit.model.train()
     total, seen = 0.0, 0
-    for x, t in tqdm(loader, desc=f"epoch {epoch}/{args.epochs}", leave=False, mininterval=2):
+    for x, t, *corpus in tqdm(loader, desc=f"epoch {epoch}/{args.epochs}", leave=False, mininterval=2):
         x, t = x.to(args.device), t.to(args.device)
         if args.mixup > 0:
             lam = float(fit.mix_rng.beta(args.mixup, args.mixup))
@@ -187,7 +208,14 @@ def train_epoch(args, fit: Fit, loader: DataLoader, epoch: int) -> float:
         # Cross-entropy against soft targets (smoothed label, teacher, mixup).
         loss = -(t * torch.log_softmax(fit.model(x), dim=1)).sum(dim=1).mean()
         fit.opt.zero_grad()
-        loss.backward()
+        if fit.adversary is not None:
+            fit.adv_opt.zero_grad()
+            weight = adversary.scale(fit.step / fit.steps)
+            (loss + args.adversary * fit.adversary.loss(corpus[0].to(args.device), weight)).backward()
+            fit.adv_opt.step()
+        else:
+            loss.backward()
+        fit.step += 1
         nn.utils.clip_grad_norm_(fit.model.parameters(), 5.0)
         fit.opt.step()
         fit.sched.step()
