@@ -110,3 +110,14 @@ def test_one_window_everywhere(stream_model):
     assert model.new_stream().max_frames == StreamNorm.of(model.settings).max_frames == 6000
     engine = _engine(stream_model, adapt_window_s=30.0)
     assert [s.max_frames for s in engine._streams.values()] == [3000]  # the config's window, not the default
+
+
+def test_mean_only_keeps_the_spread():
+    """``stream_var`` False (train.py --stream-mean-only): the stream's mean comes out, its scale stays."""
+    from emocap.features import FeatureSettings
+    x = np.random.default_rng(3).normal(3.0, 2.0, (40, 300))
+    stream = StreamNorm.of(FeatureSettings(stream_norm=True, stream_var=False))
+    z = stream.apply(x)
+    np.testing.assert_allclose(z.mean(axis=1), 0, atol=1e-5)
+    np.testing.assert_allclose(z.std(axis=1), x.std(axis=1), rtol=1e-5)
+    assert not stream.variance and StreamNorm.of(FeatureSettings(stream_norm=True)).variance

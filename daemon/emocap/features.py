@@ -60,6 +60,8 @@ class FeatureSettings:
     stream_norm: bool = False
     """Z-score by the running statistics of the stream's speech (emocap/stream_norm.py)
     instead; the utterance's own mean is then kept (``cmn`` is ignored)."""
+    stream_var: bool = True
+    """With ``stream_norm``: divide by the stream's standard deviation too (False: its mean only)."""
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)

@@ -29,14 +29,14 @@ evaluation and the runtime all size their streams from it unless told otherwise.
 class StreamNorm:
     """Running per-coefficient mean and variance of one stream's speech frames."""
 
-    def __init__(self, numcep: int, max_frames: int) -> None:
-        self.numcep, self.max_frames = numcep, max_frames
+    def __init__(self, numcep: int, max_frames: int, variance: bool = True) -> None:
+        self.numcep, self.max_frames, self.variance = numcep, max_frames, variance
         self.reset()
 
     @classmethod
     def of(cls, settings, window_s: float = WINDOW_S) -> "StreamNorm":
         """A stream for features of ``settings`` (a FeatureSettings) holding ``window_s`` of speech."""
-        return cls(settings.numcep, max(1, round(window_s / settings.step_s)))
+        return cls(settings.numcep, max(1, round(window_s / settings.step_s)), settings.stream_var)
 
     def reset(self) -> None:
         self.frames = 0.0
@@ -54,11 +54,14 @@ class StreamNorm:
             self.frames, self._sum, self._sq = self.max_frames, self._sum * k, self._sq * k
 
     def apply(self, feats: np.ndarray) -> np.ndarray:
-        """Add the utterance ``(numcep, T)`` to the stream, then return it z-scored by the stream."""
+        """Add the utterance ``(numcep, T)`` to the stream, then return it z-scored by the stream
+        (with ``variance`` False: only the stream's mean taken out)."""
         if feats.shape[1] == 0:
             return np.asarray(feats, dtype=np.float32)
         self.add(feats)
         mean = self._sum / self.frames
+        if not self.variance:
+            return (feats - mean[:, None]).astype(np.float32)
         std = np.sqrt(np.maximum(self._sq / self.frames - mean * mean, _VAR_FLOOR))
         return ((feats - mean[:, None]) / std[:, None]).astype(np.float32)
 

@@ -18,7 +18,8 @@ def teacher_probs(path, variants, settings, labels) -> list[np.ndarray]:
 
     teacher = EmotionModel(path, threads=torch.get_num_threads())
     ts = teacher.settings
-    if replace(ts, stream_norm=settings.stream_norm) != settings or ts.stream_norm or sorted(teacher.labels) != sorted(labels):
+    same = replace(ts, stream_norm=settings.stream_norm, stream_var=settings.stream_var) == settings
+    if not same or ts.stream_norm or sorted(teacher.labels) != sorted(labels):
         sys.exit(f"train: {path} has other features or labels than this run; cannot distil it")
     cmn = settings.stream_norm and ts.cmn  # the student's copies are raw then: the teacher's own mean normalisation
     order = [teacher.labels.index(l) for l in labels]

@@ -60,6 +60,8 @@ def parse_args(argv=None):
     _target_args(p)
     p.add_argument("--stream-norm", action="store_true",
                    help="normalise by the speaker's stream statistics (emocap/stream_norm.py), not the utterance's mean")
+    p.add_argument("--stream-mean-only", action="store_true",
+                   help="stream normalisation that takes out the stream's mean only, not its variance")
     p.add_argument("--stream-context", type=int, default=12,
                    help="with --stream-norm: at most this many of the speaker's other clips precede each copy")
     p.add_argument("--max-clips", type=int, default=0, help="use at most this many clips per part (smoke tests)")
@@ -151,7 +153,8 @@ def start(argv) -> Run:
         torch.set_num_threads(args.threads)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    settings = FeatureSettings(stream_norm=args.stream_norm)
+    settings = FeatureSettings(stream_norm=args.stream_norm or args.stream_mean_only,
+                               stream_var=not args.stream_mean_only)
     data = train_data.load_data(args)
     prep = train_data.prepare(args, data, settings)
     return Run(args, argv, out, settings, data, prep, t_start)
