@@ -15,11 +15,10 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 
-from emocap import features
+from emocap import features, stream_norm
 from emocap.emotion.integrity import check_against_card
 from emocap.errors import ModelError
 from emocap.features import FeatureSettings
-from emocap import stream_norm
 from emocap.stream_norm import StreamNorm
 
 INPUT = "mfcc"
