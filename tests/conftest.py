@@ -1,5 +1,6 @@
 """Shared test setup: import the package from daemon/ and find the data beside the repo."""
 import os
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -58,3 +59,8 @@ def idle_share_now(seconds: float = 1.0) -> float:
     before = psutil.cpu_times()
     time.sleep(seconds)
     return idle_share(before, psutil.cpu_times())
+
+
+def run_tool(*args, timeout=600) -> subprocess.CompletedProcess:
+    """A script of the repository (``tools/x.py``, args) run by this Python from the repo root."""
+    return subprocess.run([sys.executable, *map(str, args)], cwd=ROOT, capture_output=True, text=True, timeout=timeout)

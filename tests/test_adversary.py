@@ -5,7 +5,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 from emocap_train import adversary, ser_models  # noqa: E402
-from test_tools import _run  # noqa: E402
+from conftest import run_tool  # noqa: E402
 
 
 def test_the_model_gets_the_corpus_heads_gradient_reversed():
@@ -32,12 +32,12 @@ def test_reversal_grows_from_zero():
 
 
 def test_train_with_adversary(shared_data, tmp_path):
-    r = _run("tools/train.py", "--manifest", shared_data / "ser/manifest.csv", "--arch", "small", "--out", tmp_path,
+    r = run_tool("tools/train.py", "--manifest", shared_data / "ser/manifest.csv", "--arch", "small", "--out", tmp_path,
              "--epochs", "1", "--max-clips", "40", "--workers", "0", "--crops", "1", "--variants", "1",
              "--adversary", "0.3")
     assert r.returncode == 0, r.stderr[-2000:]
     report = json.loads((tmp_path / "report.json").read_text())
     assert len(report["history"]) == 1
-    r = _run("tools/train.py", "--manifest", shared_data / "ser/manifest.csv", "--out", tmp_path / "x",
+    r = run_tool("tools/train.py", "--manifest", shared_data / "ser/manifest.csv", "--out", tmp_path / "x",
              "--adversary", "0.3", "--mixup", "0.2")
     assert r.returncode != 0 and "--adversary and --mixup" in r.stderr

@@ -2,14 +2,13 @@
 import csv
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from conftest import run_tool
+
 ROOT = Path(__file__).resolve().parents[1]
-PY = sys.executable
 KEYS = {"n", "accuracy", "macro_f1", "labels", "per_class", "confusion"}
 
 
@@ -31,10 +30,6 @@ def _tiny_manifest(shared_data: Path, tmp: Path, rows_per_label: int = 2) -> Pat
     return out
 
 
-def _run(*args, timeout=600):
-    return subprocess.run([PY, *map(str, args)], cwd=ROOT, capture_output=True, text=True, timeout=timeout)
-
-
 @pytest.fixture
 def tiny(shared_data, tmp_path):
     d = tmp_path / "m"
@@ -43,7 +38,7 @@ def tiny(shared_data, tmp_path):
 
 
 def test_evaluate_json_schema(tiny):
-    r = _run("tools/evaluate.py", "--manifest", tiny, "--model", ROOT / "models/small.onnx", "--json")
+    r = run_tool("tools/evaluate.py", "--manifest", tiny, "--model", ROOT / "models/small.onnx", "--json")
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
     assert KEYS <= set(out)
@@ -54,12 +49,12 @@ def test_evaluate_json_schema(tiny):
 
 
 def test_evaluate_report_and_bad_manifest(tiny, tmp_path):
-    r = _run("tools/evaluate.py", "--manifest", tiny, "--model", ROOT / "models/small.onnx",
+    r = run_tool("tools/evaluate.py", "--manifest", tiny, "--model", ROOT / "models/small.onnx",
              "--report", tmp_path / "rep")
     assert r.returncode == 0, r.stderr
     assert (tmp_path / "rep" / "confusion.png").stat().st_size > 1000
     assert "macro-F1" in (tmp_path / "rep" / "report.txt").read_text()
-    r = _run("tools/evaluate.py", "--manifest", tmp_path / "missing.csv", "--model", ROOT / "models/small.onnx")
+    r = run_tool("tools/evaluate.py", "--manifest", tmp_path / "missing.csv", "--model", ROOT / "models/small.onnx")
     assert r.returncode == 2 and "missing.csv" in r.stderr and "Traceback" not in r.stderr
 
 
@@ -67,7 +62,7 @@ def test_train_export_evaluate_smoke(shared_data, tiny, tmp_path):
     pytest.importorskip("torch")
     manifests = ["--manifest", shared_data / "ser/manifest.csv"]
     run = tmp_path / "run"
-    r = _run("tools/train.py", *manifests, "--arch", "small", "--out", run, "--epochs", "2",
+    r = run_tool("tools/train.py", *manifests, "--arch", "small", "--out", run, "--epochs", "2",
              "--max-clips", "40", "--workers", "0", "--crops", "1", "--noise", shared_data / "noise",
              "--variants", "2", "--teacher", ROOT / "models/large.onnx", "--mixup", "0.2")
     assert r.returncode == 0, r.stderr[-2000:]
@@ -84,7 +79,7 @@ def test_train_export_evaluate_smoke(shared_data, tiny, tmp_path):
     assert (run / "curve.png").stat().st_size > 1000
     # Quantisation choices compared on validation windows (no log-mel front: one row per method
     # and weight width), with the integer-vs-float-QDQ probability gap beside each.
-    r = _run("tools/quant_compare.py", "--checkpoint", run / "model.pt", *manifests, "--calibration-clips", "8")
+    r = run_tool("tools/quant_compare.py", "--checkpoint", run / "model.pt", *manifests, "--calibration-clips", "8")
     assert r.returncode == 0, r.stderr[-2000:]
     compared = json.loads(r.stdout)
     assert set(compared["agreement_with_fp32"]) == {f"{m}, {b}-bit weights" for m in ("minmax", "percentile", "entropy")
@@ -92,12 +87,12 @@ def test_train_export_evaluate_smoke(shared_data, tiny, tmp_path):
     assert compared["validation_windows"] > 0 and all(0 <= v <= 1 for v in compared["agreement_with_fp32"].values())
     assert all(0 <= v < 1 for v in compared["max_prob_gap_integer_vs_float_qdq"].values())
     onnx_path = tmp_path / "smoke.onnx"
-    r = _run("tools/export.py", "--checkpoint", run / "model.pt", "--out", onnx_path, "--int8",
+    r = run_tool("tools/export.py", "--checkpoint", run / "model.pt", "--out", onnx_path, "--int8",
              "--calibration-clips", "8", "--skip-metrics", *manifests[:2], "--split", ROOT / "splits/ser_split.json")
     assert r.returncode == 0, r.stderr[-2000:]
     card = json.loads(onnx_path.with_suffix(".json").read_text())
     assert card["precision"].startswith("int8") and card["ops"]["int8_weight_share"] > 0.9
-    r = _run("tools/evaluate.py", "--manifest", tiny, "--model", onnx_path, "--json")
+    r = run_tool("tools/evaluate.py", "--manifest", tiny, "--model", onnx_path, "--json")
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["n"] == 14
 
@@ -111,7 +106,7 @@ def test_ensemble_averages_member_probabilities(shared_data, tmp_path):
 
     small, large = ROOT / "models/small.onnx", ROOT / "models/large.onnx"
     out = tmp_path / "ens.onnx"
-    r = _run("tools/ensemble.py", "--member", small, "--member", large, "--out", out, "--skip-metrics")
+    r = run_tool("tools/ensemble.py", "--member", small, "--member", large, "--out", out, "--skip-metrics")
     assert r.returncode == 0, r.stderr[-2000:]
     ens, a, b = EmotionModel(out), EmotionModel(small), EmotionModel(large)
     x = _clip_windows(shared_data)
@@ -126,7 +121,7 @@ def test_ensemble_averages_member_probabilities(shared_data, tmp_path):
     props = {p.key: p for p in m.metadata_props}
     props["labels"].value = json.dumps(json.loads(props["labels"].value)[::-1])
     onnx.save(m, str(tmp_path / "swapped.onnx"))
-    r = _run("tools/ensemble.py", "--member", small, "--member", tmp_path / "swapped.onnx",
+    r = run_tool("tools/ensemble.py", "--member", small, "--member", tmp_path / "swapped.onnx",
              "--out", tmp_path / "bad.onnx", "--skip-metrics")
     assert r.returncode == 1 and "member 1 differs" in r.stderr and "Traceback" not in r.stderr
 
@@ -144,7 +139,7 @@ def _clip_windows(shared_data):
 def test_loco_trains_and_scores_the_held_out_corpus(shared_data, tmp_path):
     """The yardstick end to end on its smallest fold, with a stream-normalised recipe."""
     pytest.importorskip("torch")
-    r = _run("tools/loco.py", "--name", "t", "--out", tmp_path, "--folds", "emotiontts-ko", "--", "--arch", "small",
+    r = run_tool("tools/loco.py", "--name", "t", "--out", tmp_path, "--folds", "emotiontts-ko", "--", "--arch", "small",
              "--epochs", "1", "--max-clips", "40", "--variants", "2", "--crops", "1", "--stream-norm", timeout=900)
     assert r.returncode == 0, r.stderr[-2000:]
     out = json.loads(r.stdout)

@@ -12,8 +12,8 @@ ROOT = serdata.ROOT
 
 
 def _args(**kw):
-    base = dict(variants=4, speed_prob=1.0, speeds=[0.9, 1.1], noise_prob=0.0, room_prob=0.0, band_prob=0.0, snr=(0.0, 30.0),
-                seed=0, workers=0, spec_augment=False)
+    base = dict(variants=4, speed_prob=1.0, speeds=[0.9, 1.1], noise_prob=0.0, room_prob=0.0, band_prob=0.0,
+                snr=(0.0, 30.0), seed=0, workers=0, spec_augment=False)
     return argparse.Namespace(**{**base, **kw})
 
 

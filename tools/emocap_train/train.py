@@ -66,8 +66,6 @@ class Fit:
     mix_rng: np.random.Generator
     adversary: adversary.CorpusAdversary | None = None
     adv_opt: torch.optim.Optimizer | None = None
-    steps: int = 1
-    step: int = 0
 
     def candidates(self) -> dict:
         """Both the raw weights and their moving average are validated; the better one counts."""
@@ -130,7 +128,7 @@ def make_fit(run: Run, batches: int) -> Fit:
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
     steps = max(1, batches) * args.epochs
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=args.lr, total_steps=steps, pct_start=0.15)
-    fit = Fit(model, ema, opt, sched, np.random.default_rng(args.seed + 1), steps=steps)
+    fit = Fit(model, ema, opt, sched, np.random.default_rng(args.seed + 1))
     if args.adversary > 0:  # after the EMA copy, so only the trained weights carry the hook
         fit.adversary = adversary.CorpusAdversary(model, len(corpus_index(run))).to(args.device)
         fit.adv_opt = torch.optim.AdamW(fit.adversary.parameters(), lr=args.lr)
@@ -152,12 +150,11 @@ def train_epoch(args, fit: Fit, loader: DataLoader, epoch: int) -> float:
         fit.opt.zero_grad()
         if fit.adversary is not None:
             fit.adv_opt.zero_grad()
-            weight = adversary.scale(fit.step / fit.steps)
+            weight = adversary.scale(fit.sched.last_epoch / fit.sched.total_steps)  # share of training done
             (loss + args.adversary * fit.adversary.loss(corpus[0].to(args.device), weight)).backward()
             fit.adv_opt.step()
         else:
             loss.backward()
-        fit.step += 1
         nn.utils.clip_grad_norm_(fit.model.parameters(), 5.0)
         fit.opt.step()
         fit.sched.step()
