@@ -41,3 +41,41 @@ def test_leave_one_corpus_out_split_holds_the_corpus_out_whole(shared_data, tmp_
     test, train = serdata.select(clips, split, "test"), serdata.select(clips, split, "train")
     assert {c.corpus for c in test} == {"crema-d"} and len(test) == 3268  # all 40 actors, every clip
     assert "crema-d" not in {c.corpus for c in train + serdata.select(clips, split, "validation")}
+
+
+def test_korean_halves_hold_out_new_speakers_and_sentences(shared_data, tmp_path):
+    from emocap_train import serdata
+
+    manifests = [str(shared_data / "ser/manifest.csv"), str(shared_data / "asr/ko/emotion.csv")]
+    clips = [c for m in manifests for c in serdata.read_manifest(m)]
+    with open(shared_data / "asr/ko/emotion.csv", encoding="utf-8") as f:
+        sex = {r["speaker"]: r["gender"] for r in csv.DictReader(f)}
+    tests = []
+    for k in (1, 2):
+        out = tmp_path / f"half{k}.json"
+        args = ["--base", str(ROOT / "splits/ser_split_v2.json"), "--out", str(out), "--hold-out", f"emotiontts-ko:{k}"]
+        assert make_split.main(args + [a for m in manifests for a in ("--manifest", m)]) == 0
+        split = serdata.load_split(out)
+        test, train = serdata.select(clips, split, "test"), serdata.select(clips, split, "train")
+        val = serdata.select(clips, split, "validation")
+        held = {c.speaker for c in test}
+        assert {c.corpus for c in test} == {"emotiontts-ko"} and len(held) == 5
+        assert {sex[s] for s in held} == {"f", "m"}  # both sexes in each half
+        assert {serdata.sentence_id(c) for c in test} == {4, 5}  # 5 speakers x 4 emotions x 2 sentences
+        assert len(test) == 40
+        ko_train = [c for c in train if c.corpus == "emotiontts-ko"]
+        assert {c.speaker for c in ko_train} == set(sex) - held  # the other half trains
+        assert {serdata.sentence_id(c) for c in ko_train} == {1, 2, 3}  # and never on a test sentence
+        assert "emotiontts-ko" not in {c.corpus for c in val}
+        assert {c.corpus for c in train} == {"crema-d", "ravdess", "emotiontts-ko"}
+        tests.append(held)
+    assert tests[0].isdisjoint(tests[1]) and tests[0] | tests[1] == set(sex)
+
+
+def test_hold_out_names_what_it_expects(tmp_path, shared_data):
+    import pytest
+
+    args = ["--base", str(ROOT / "splits/ser_split_v2.json"), "--out", str(tmp_path / "x.json"),
+            "--manifest", str(shared_data / "asr/ko/emotion.csv"), "--hold-out", "emotiontts-ko:3"]
+    with pytest.raises(SystemExit, match="expected CORPUS:1 or CORPUS:2"):
+        make_split.main(args)

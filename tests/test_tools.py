@@ -137,18 +137,23 @@ def _clip_windows(shared_data):
 
 
 def test_loco_trains_and_scores_the_held_out_corpus(shared_data, tmp_path):
-    """The yardstick end to end on its smallest fold, with a stream-normalised recipe."""
+    """The yardstick end to end on its smallest folds (the Korean corpus whole, and half its
+    speakers), with a stream-normalised recipe."""
     pytest.importorskip("torch")
-    r = run_tool("tools/loco.py", "--name", "t", "--out", tmp_path, "--folds", "emotiontts-ko", "--", "--arch", "small",
-             "--epochs", "1", "--max-clips", "40", "--variants", "2", "--crops", "1", "--stream-norm", timeout=900)
+    r = run_tool("tools/loco.py", "--name", "t", "--out", tmp_path, "--folds", "emotiontts-ko", "emotiontts-ko:1",
+                 "--", "--arch", "small", "--epochs", "1", "--max-clips", "40", "--variants", "2", "--crops", "1",
+                 "--stream-norm", timeout=900)
     assert r.returncode == 0, r.stderr[-2000:]
     out = json.loads(r.stdout)
-    fold = out["folds"]["emotiontts-ko"]
-    assert fold["n"] == 200 and 0 <= fold["macro_f1"] <= 1 and out["mean_over_folds"]["macro_f1"] == fold["macro_f1"]
+    whole, half = out["folds"]["emotiontts-ko"], out["folds"]["emotiontts-ko:1"]
+    assert whole["n"] == 200 and half["n"] == 40 and 0 <= whole["macro_f1"] <= 1
+    assert out["mean_over_folds"]["macro_f1"] == pytest.approx((whole["macro_f1"] + half["macro_f1"]) / 2, abs=1e-4)
     assert "--stream-norm" in out["train_options"]
     from emocap.emotion.model import EmotionModel
 
     assert EmotionModel(tmp_path / "t_emotiontts-ko" / "model.onnx").settings.stream_norm
     split = json.loads((tmp_path / "t_emotiontts-ko" / "split.json").read_text())
     assert all(s.startswith("emotiontts:") for s in split["test"]["speakers"])
+    half_split = json.loads((tmp_path / "t_emotiontts-ko-1" / "split.json").read_text())
+    assert sum(s.startswith("emotiontts:") for s in half_split["train"]["speakers"]) == 5
     assert not any(s.startswith("emotiontts:") for s in split["train"]["speakers"])

@@ -11,6 +11,9 @@ macro-F1, accuracy, coverage and shown precision at ``--show-confidence`` and th
 seconds, and their means over the folds, the figure that predicts a new user's voice (a
 corpus, microphone and language the model never heard). Checkpoints within a fold are still
 chosen on that fold's validation part (the other corpora's validation speakers).
+
+``--folds emotiontts-ko:1 emotiontts-ko:2`` are the Korean leave-speakers-out folds instead
+(half the Korean speakers held out, their test sentences only; the other half trains).
 """
 from __future__ import annotations
 
@@ -25,6 +28,9 @@ from pathlib import Path
 from emocap_train import ROOT, shared_data
 
 FOLDS = ("crema-d", "ravdess", "emotiontts-ko")
+KOREAN_HALVES = ("emotiontts-ko:1", "emotiontts-ko:2")
+"""The Korean leave-speakers-out folds (``make_split.py --hold-out``): new Korean speakers and
+sentences, with the other Korean speakers in training, as the device is trained."""
 
 
 def parse_args(argv=None):
@@ -50,15 +56,18 @@ def _run(cmd: list, log) -> None:
     subprocess.run([str(c) for c in cmd], stdout=log, stderr=subprocess.STDOUT, check=True)
 
 
-def fold(args, corpus: str) -> dict:
+def fold(args, name: str) -> dict:
+    """One fold: ``CORPUS`` held out whole, or ``CORPUS:K`` half K of its speakers."""
     data, py, tools = shared_data(), sys.executable, ROOT / "tools"
     manifests = ["--manifest", data / "ser/manifest.csv", "--manifest", data / "asr/ko/emotion.csv"]
-    run = args.out / f"{args.name}_{corpus}"
+    corpus = name.partition(":")[0]
+    held = ["--hold-out", name] if ":" in name else ["--leave-out", corpus]
+    run = args.out / f"{args.name}_{name.replace(':', '-')}"
     run.mkdir(parents=True, exist_ok=True)
     split, model = run / "split.json", run / "model.onnx"
     t = time.time()
     with open(run / "log.txt", "a", encoding="utf-8") as log:
-        _run([py, tools / "make_split.py", "--base", args.base, *manifests, "--leave-out", corpus, "--out", split], log)
+        _run([py, tools / "make_split.py", "--base", args.base, *manifests, *held, "--out", split], log)
         _run([py, tools / "train.py", *manifests, "--noise", data / "noise", "--threads", 1, "--workers", 1,
               *args.recipe, "--split", split, "--out", run], log)
         _run([py, tools / "export.py", "--checkpoint", run / "model.pt", "--skip-metrics", "--out", model], log)

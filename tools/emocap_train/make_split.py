@@ -15,6 +15,16 @@ seed and the speakers it added.
 ``--base splits/ser_split_v2.json --leave-out crema-d --out splits/loco_crema-d.json``; train a
 model on it (tools/train.py --split) and ``tools/evaluate.py --split ... --part test`` reports
 the held-out corpus.
+
+``--hold-out CORPUS:K`` holds out half K (1 or 2) of one corpus's speakers instead, the
+others of that corpus training with it: the leave-speakers-out fold for a corpus the device is
+trained on (Korean: new speakers and, by the sentence rule, new sentences). The halves alternate
+through each sex's sorted speakers (half 1 takes the women's 1st, 3rd, ... and the men's 2nd,
+4th, ...), so both halves mix sexes. Test = that half, with the base's test sentences; train =
+the corpus's other speakers, with the base's train sentences, plus the other corpora's train
+speakers; validation = the base's, without the corpus (the other corpora's validation speakers
+choose checkpoints, so no sentence or speaker of the held-out half is seen before the test);
+the other corpora's test speakers are left out.
 """
 from __future__ import annotations
 
@@ -73,6 +83,45 @@ def leave_out(base: dict, manifests: list[str], corpus: str) -> dict:
     return split
 
 
+def corpus_speakers(manifests: list[str], corpus: str) -> dict[str, str]:
+    """Speaker -> sex for every speaker of ``corpus`` in the manifests."""
+    sex = {}
+    for m in manifests:
+        with open(m, newline="", encoding="utf-8") as f:
+            sex.update({r["speaker"]: r.get("gender", "") for r in csv.DictReader(f) if r.get("corpus") == corpus})
+    if not sex:
+        raise SystemExit(f"make_split: no speaker of corpus {corpus!r} in {', '.join(manifests)}")
+    return sex
+
+
+def half(sex: dict[str, str], k: int) -> list[str]:
+    """Half ``k`` (1 or 2) of the speakers, alternating through each sex's sorted list."""
+    out, start = [], k - 1
+    for s in sorted(set(sex.values())):
+        out += sorted(x for x in sex if sex[x] == s)[start::2]
+        start = 1 - start  # the other half starts the next sex, so an odd count evens out
+    return sorted(out)
+
+
+def hold_out_half(base: dict, manifests: list[str], spec: str) -> dict:
+    """Test = half K of CORPUS; its other speakers train (see the module doc)."""
+    corpus, _, k = spec.partition(":")
+    if k not in ("1", "2"):
+        raise SystemExit(f"make_split: --hold-out {spec!r}: expected CORPUS:1 or CORPUS:2")
+    sex = corpus_speakers(manifests, corpus)
+    held = half(sex, int(k))
+    split = json.loads(json.dumps(base))
+    split["train"]["speakers"] = sorted({s for s in base["train"]["speakers"] if s not in sex} | (set(sex) - set(held)))
+    split["validation"]["speakers"] = [s for s in base["validation"]["speakers"] if s not in sex]
+    split["validation"].get("sentences", {}).pop(corpus, None)
+    test_sentences = {c: v for c, v in base["test"].get("sentences", {}).items() if c == corpus}
+    split["test"] = {"speakers": held, **({"sentences": test_sentences} if test_sentences else {})}
+    split["about"] = (f"Leave-speakers-out: half {k} of {corpus} ({len(held)} speakers) held out; its other "
+                      f"speakers train; validation from the other corpora only.")
+    split["made_by"] = {"tool": "tools/make_split.py", "base_about": base.get("about", ""), "hold_out": spec}
+    return split
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--base", required=True)
@@ -81,8 +130,13 @@ def main(argv=None) -> int:
     p.add_argument("--ratio", default="12:4:4", help="train:validation:test share of the new speakers")
     p.add_argument("--seed", type=int, default=20261201)
     p.add_argument("--leave-out", metavar="CORPUS", help="write a leave-one-corpus-out split instead")
+    p.add_argument("--hold-out", metavar="CORPUS:K", help="write a split holding out half K of CORPUS's speakers")
     args = p.parse_args(argv)
     base = json.loads(Path(args.base).read_text())
+    if args.hold_out:
+        Path(args.out).write_text(json.dumps(hold_out_half(base, args.manifest, args.hold_out), indent=1) + "\n")
+        print(f"wrote {args.out}: half of {args.hold_out} held out")
+        return 0
     if args.leave_out:
         Path(args.out).write_text(json.dumps(leave_out(base, args.manifest, args.leave_out), indent=1) + "\n")
         print(f"wrote {args.out}: {args.leave_out} held out")
