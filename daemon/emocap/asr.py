@@ -145,6 +145,19 @@ class Recognizer:
         self._rec.AcceptWaveform(b"")
         return self._final(self._rec.FinalResult())
 
+    def redo(self, pcm: bytes, block: int) -> list[Utterance]:
+        """Take back the close finish() just made: decode ``pcm``, the audio fed since this
+        decoding began, again from the fresh pipeline, in blocks of ``block`` bytes as it was
+        fed, so what follows is decoded as if there had been no close. ``samples`` does not
+        advance; returns the utterances (if any) Vosk's endpointer closes within it."""
+        self.finals -= 1  # the close taken back was not an utterance
+        self._offset_s -= len(pcm) // 2 / self._rate
+        out = []
+        for i in range(0, len(pcm), block):
+            if self._rec.AcceptWaveform(self._filled(pcm[i : i + block])) and (u := self._final(self._rec.Result())):
+                out.append(u)
+        return out
+
     def _filled(self, pcm: bytes) -> bytes:
         """``pcm`` with its digital silence filled (emocap/digital_silence.py) when dither is off."""
         return self._fill(pcm) if self._fill is not None and pcm else pcm

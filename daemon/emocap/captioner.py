@@ -13,6 +13,7 @@ import queue
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
 
@@ -48,10 +49,14 @@ class StreamEnd:
 class Captioner:
     def __init__(self, recognizer: Recognizer, engine: EmotionEngine, sinks: list[Sink], *, emoji: dict[str, str],
                  sample_rate: int, history_s: float, partials: bool, feed_ms: int, meter: Meter,
-                 queue_size: int, pause_s: float = 0.0, max_rss_mb: float = 0.0) -> None:
+                 queue_size: int, pause_s: float = 0.0, pause_gate: Callable[[str], bool] | None = None,
+                 max_rss_mb: float = 0.0) -> None:
         self._rec, self._engine, self._sinks = recognizer, engine, sinks
-        # pause_s > 0: a pause in the audio closes the utterance at once (emocap/pause.py)
+        # pause_s > 0: a pause in the audio closes the utterance at once (emocap/pause.py),
+        # unless pause_gate(text) is False: the text cannot end a sentence (emocap/sentence_end.py)
         self._pause = PauseDetector(sample_rate, pause_s) if pause_s > 0 else None
+        self._gate = pause_gate
+        self._redo_from = 0  # history index where the recogniser's current decoding began
         self._emoji, self._rate, self._partials, self._meter = emoji, sample_rate, partials, meter
         self._history = History(int(history_s * sample_rate))
         self._clock = AudioClock(sample_rate)  # history index -> capture time
@@ -129,7 +134,11 @@ class Captioner:
             block, self._pending = self._pending[: self._feed_size], self._pending[self._feed_size :]
             self._recognise(block)
         if self._pause is not None and self._pause.update(samples):
-            self._finish()  # what is pending goes to Vosk, then its final result
+            self._close_at_pause()
+
+    def _fed(self) -> int:
+        """History index of the next sample the recogniser has not been fed."""
+        return self._rec.samples - round(self._origin_s * self._rate)
 
     def _recognise(self, block: np.ndarray) -> None:
         utt = self._rec.accept(block.tobytes())
@@ -137,6 +146,7 @@ class Captioner:
             if self._pause is not None:
                 self._pause.reset()  # Vosk's endpointer came first
             self._emit(utt)
+            self._redo_from = round((utt.end_s - self._origin_s) * self._rate)
             self._maybe_recycle(utt)
         elif self._partials:
             text = self._rec.partial()
@@ -152,16 +162,43 @@ class Captioner:
         if text and self._first_partial_ns is None:
             self._first_partial_ns = time.monotonic_ns()
 
-    def _finish(self) -> None:
+    def _flush(self) -> None:
         if len(self._pending):
             block, self._pending = self._pending, self._pending[:0]
             self._recognise(block)
+
+    def _finish(self) -> None:
+        """A stream's end: what is pending goes to Vosk, then its final result."""
+        self._flush()
+        self._closed(self._rec.finish())
+        self._engine.new_stream()  # the next source may be another voice
+
+    def _close_at_pause(self) -> None:
+        """Vosk's final result now, unless the gate finds that its text cannot end a sentence:
+        then the close is taken back, and the audio since the decoding began is decoded again
+        by the fresh pipeline in the same blocks, so the words are those of a run without the
+        pause. With the gate, what is pending (pause audio) waits for its full block for that."""
+        if self._gate is None:
+            self._flush()
+        fed = self._fed()
         utt = self._rec.finish()
+        held = self._redo_from >= self._history.total - self._history.capacity
+        if utt is not None and self._gate is not None and held and not self._gate(utt.text):
+            self._meter.count("pauses_taken_back")
+            pcm = self._history.slice(self._redo_from, fed).tobytes()
+            for again in self._rec.redo(pcm, 2 * self._feed_size):
+                self._emit(again)
+                self._redo_from = round((again.end_s - self._origin_s) * self._rate)
+            return
+        self._closed(utt)
+
+    def _closed(self, utt: Utterance | None) -> None:
+        """The recogniser's pipeline was closed (stream end or pause): the next decoding starts here."""
         if utt is not None:
             self._emit(utt)
-        self._engine.new_stream()  # the next source may be another voice
         self._maybe_recycle(None)
         self._stream_start = self._rec.samples
+        self._redo_from = self._fed()
 
     def _maybe_recycle(self, final: Utterance | None) -> None:
         """At an utterance boundary (after ``final``, or None at a stream's end): a fresh
@@ -191,7 +228,7 @@ class Captioner:
                           latency_ms=latency_ms, emoji=self._emoji.get(pred.label, "") if pred else "",
                           speech_start_ns=self._clock.at(round(start * self._rate)),
                           speech_end_ns=self._clock.at(round(end * self._rate)), first_partial_ns=first_partial,
-                          t_closed=self._rec.samples / self._rate - self._origin_s,
+                          t_closed=self._history.total / self._rate,  # audio heard when it closed
                           shown=self._engine.shows(pred))
         self._meter.latency("caption", latency_ms)
         if caption.speech_end_ns is not None:

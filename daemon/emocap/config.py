@@ -58,6 +58,9 @@ class AsrConfig:
     """Audio handed to Vosk per call, ms (partials update this often); 250 recognised best here."""
     endpoint_silence_s: float = _f(0.0, lo=0.0, hi=5.0)
     """Pause that closes an utterance, s: in the audio (emocap/pause.py) and Vosk's rules; 0: Vosk's own rules only."""
+    pause_close: str = _f("always", choices=("always", "sentence-end"))
+    """always: every such pause closes; sentence-end: only when the text may end a sentence
+    there (emocap/sentence_end.py, needs Kiwi), and Vosk keeps its model's rules."""
     max_rss_mb: float = _f(850.0, lo=0.0, hi=65536.0)
     """RSS, MiB, past which the recogniser is recycled at the next utterance boundary; 0: never."""
     dither: float = _f(0.0, lo=0.0, hi=10.0)

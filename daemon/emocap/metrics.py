@@ -47,6 +47,8 @@ METRICS: dict[str, Metric] = {m.name: m for m in (
     Metric("mode_switches", COUNT, "switches", "Dynamic Inference Mode switches (monitor.py)"),
     Metric("asr_recycles", COUNT, "recycles", "KaldiRecognizer replaced, RSS over [asr] max_rss_mb (recycle.py)",
            recorded=False),
+    Metric("pauses_taken_back", COUNT, "pauses", "closes at a pause taken back: the text could not end a sentence "
+           "(captioner.py, sentence_end.py)", recorded=False),
     Metric("ring_fill", GAUGE, "share 0..1", "of the ring buffer in use (audio/ring.py, read)"),
     Metric("asr_backlog_s", GAUGE, "s", "audio queued for the recogniser, about (captioner.py, read)"),
 )}

@@ -61,7 +61,7 @@ class Worker(Protocol):
 
 class Service:
     def __init__(self, cfg: Config, sources: Iterable[Source], sinks: list[Sink], *, recognizer: asr.Recognizer,
-                 engine: EmotionEngine, meter: Meter) -> None:
+                 engine: EmotionEngine, meter: Meter, pause_gate=None) -> None:
         a = cfg.audio
         self.cfg, self.engine, self.meter = cfg, engine, meter
         self.ring = RingBuffer(int(a.ring_seconds * a.sample_rate))
@@ -70,7 +70,8 @@ class Service:
                                    history_s=cfg.emotion.max_utterance_s, partials=cfg.asr.partials,
                                    feed_ms=cfg.asr.feed_ms, meter=meter,
                                    queue_size=max(1, round(a.queue_s * 1000 / a.chunk_ms)),
-                                   pause_s=cfg.asr.endpoint_silence_s, max_rss_mb=cfg.asr.max_rss_mb)
+                                   pause_s=cfg.asr.endpoint_silence_s, pause_gate=pause_gate,
+                                   max_rss_mb=cfg.asr.max_rss_mb)
         self._measure(meter)
         self.state = State.CREATED
         self._sources, self._sinks = list(sources), sinks

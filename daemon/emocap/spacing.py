@@ -91,6 +91,11 @@ class KiwiSpacing:
             return text
         return join_only(text, out) if self._only_join else " ".join(out.split())
 
+    def last_morpheme(self, text: str) -> tuple[str, str] | None:
+        """(form, tag) of the text's last morpheme by Kiwi, for emocap/sentence_end.py."""
+        tokens = self._kiwi.tokenize(text) if text.strip() else []
+        return (tokens[-1].form, tokens[-1].tag) if tokens else None
+
 
 def make_spacer(choice: str) -> Spacer:
     """``[captions] spacing``: kiwi when kiwipiepy is importable, else none (one log line)."""

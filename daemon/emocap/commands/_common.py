@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from emocap import asr, labels, spacing
+from emocap import asr, labels, sentence_end, spacing
 from emocap.config import Config, DisplayConfig
 from emocap.display.sink import Sink
 from emocap.display.terminal import JsonSink, TerminalSink
@@ -60,13 +60,16 @@ def build_service(cfg: Config, sources: list, as_json: bool = False, frames: Pat
     engine = EmotionEngine(cfg.emotion, meter, cfg.mode.initial, cfg.audio.sample_rate)
     labels.check_emoji(cfg, labels.of_models(engine.models.values()))
     spacer = spacing.make_spacer(cfg.captions.spacing)
+    gate = sentence_end.make_gate(cfg.asr.pause_close, spacer) if cfg.asr.endpoint_silence_s > 0 else None
+    # With the gate a taken-back pause falls back on Vosk's own rules, so they stay the model's.
+    rules_s = cfg.asr.endpoint_silence_s if gate is None else 0.0
     recognizer = asr.Recognizer(asr.model_dir(cfg.asr.model), cfg.audio.sample_rate, space=spacer.space,
-                                endpoint_silence_s=cfg.asr.endpoint_silence_s, dither=cfg.asr.dither)
+                                endpoint_silence_s=rules_s, dither=cfg.asr.dither)
     warm(engine, recognizer, cfg.audio.sample_rate)
     sinks = open_sinks(cfg, as_json, frames) if sinks is None else sinks  # given: tools/soak.py's tally
     if daemon and cfg.transcript.enabled:  # the record of what was heard live; not of replays
         sinks.append(TranscriptSink(cfg.transcript))
-    service = Service(cfg, sources, sinks, recognizer=recognizer, engine=engine, meter=meter)
+    service = Service(cfg, sources, sinks, recognizer=recognizer, engine=engine, meter=meter, pause_gate=gate)
     for worker in background_workers(cfg, service, daemon):
         service.add_worker(worker)
     return service
