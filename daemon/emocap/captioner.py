@@ -172,6 +172,8 @@ class Captioner:
         self._flush()
         self._closed(self._rec.finish())
         self._engine.new_stream()  # the next source may be another voice
+        if self._pause is not None:  # and another room: its noise floor is learnt afresh
+            self._pause = PauseDetector(self._rate, self._pause.silence_s)
 
     def _close_at_pause(self) -> None:
         """Vosk's final result now, unless the gate finds that its text cannot end a sentence:

@@ -23,6 +23,7 @@ MIN_VOICED_S = 0.1  # a click or a breath is not an utterance
 
 class PauseDetector:
     def __init__(self, rate: int, silence_s: float, margin_db: float = 15.0) -> None:
+        self.silence_s = silence_s
         self.frame = int(rate * FRAME_S)
         self.need_quiet = max(1, round(silence_s / FRAME_S))
         self.margin_db = margin_db
