@@ -10,20 +10,32 @@ from conftest import run_tool  # noqa: E402
 
 def test_the_model_gets_the_corpus_heads_gradient_reversed():
     torch.manual_seed(0)
-    model = ser_models.build("small", 7).eval()  # eval: no dropout, so both passes see the same embedding
+    model = ser_models.build("small", 7).train()
     adv = adversary.CorpusAdversary(model, n_corpora=3)
     x, corpus = torch.randn(4, 1, 40, 128), torch.tensor([0, 1, 2, 1])
     first = next(model.parameters())
 
+    torch.manual_seed(1)  # the same dropout masks in both passes, so both see the same embedding
     model(x)
     adv.loss(corpus, 0.5).backward()
     reversed_grad, head_grad = first.grad.clone(), adv.head[0].weight.grad.clone()
     model.zero_grad(), adv.zero_grad()
 
+    torch.manual_seed(1)
     model(x)  # the same head without the reversal: what a plain corpus classifier would teach the model
     torch.nn.functional.cross_entropy(adv.head(adv._embedding), corpus).backward()
     torch.testing.assert_close(reversed_grad, -0.5 * first.grad)
     torch.testing.assert_close(head_grad, adv.head[0].weight.grad)  # the head itself learns normally
+
+
+def test_validation_passes_leave_no_embedding_behind():
+    model = ser_models.build("small", 7)
+    adv = adversary.CorpusAdversary(model, n_corpora=2)
+    model.train()(torch.randn(2, 1, 40, 128))
+    assert adv._embedding is not None
+    with torch.no_grad():
+        model.eval()(torch.randn(2, 1, 40, 128))
+    assert adv._embedding is None
 
 
 def test_reversal_grows_from_zero():

@@ -48,8 +48,9 @@ class CorpusAdversary(nn.Module):
         self.head = nn.Sequential(nn.Linear(linears[-1].in_features, hidden), nn.ReLU(),
                                   nn.Linear(hidden, n_corpora))
 
-    def _keep(self, _module, inputs, _output) -> None:
-        self._embedding = inputs[0]
+    def _keep(self, module, inputs, _output) -> None:
+        # Only training passes feed the head; validation's would only hold a batch in memory.
+        self._embedding = inputs[0] if module.training else None
 
     def loss(self, corpus: torch.Tensor, weight: float) -> torch.Tensor:
         """Cross-entropy of the corpus head on the last forward pass's embedding, reversed by ``weight``."""

@@ -55,6 +55,11 @@ class Run:
     prep: train_data.Prepared
     t_start: float
 
+    @property
+    def corpus_index(self) -> dict[str, int]:
+        """Training corpus -> the adversary's class index (sorted names, so every run agrees)."""
+        return {c: i for i, c in enumerate(sorted({c.corpus for c in self.data.train}))}
+
 
 @dataclass
 class Fit:
@@ -107,13 +112,10 @@ def make_loader(run: Run) -> DataLoader:
     sampler = WeightedRandomSampler(weights, num_samples=n, replacement=True)
     ds = augment.TrainWindows(prep.variants, prep.targets, args, run.settings, prep.mean, prep.std)
     if args.adversary > 0:
-        ds = adversary.WithCorpus(ds, [corpus_index(run)[c.corpus] for c in run.data.train])
+        index = run.corpus_index
+        ds = adversary.WithCorpus(ds, [index[c.corpus] for c in run.data.train])
     # Windows are cut from memory: cheaper in this process than shipped from worker processes.
     return DataLoader(ds, batch_size=args.batch, sampler=sampler, num_workers=0, drop_last=n > args.batch)
-
-
-def corpus_index(run: Run) -> dict[str, int]:
-    return {c: i for i, c in enumerate(sorted({c.corpus for c in run.data.train}))}
 
 
 def make_fit(run: Run, batches: int) -> Fit:
@@ -130,7 +132,7 @@ def make_fit(run: Run, batches: int) -> Fit:
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=args.lr, total_steps=steps, pct_start=0.15)
     fit = Fit(model, ema, opt, sched, np.random.default_rng(args.seed + 1))
     if args.adversary > 0:  # after the EMA copy, so only the trained weights carry the hook
-        fit.adversary = adversary.CorpusAdversary(model, len(corpus_index(run))).to(args.device)
+        fit.adversary = adversary.CorpusAdversary(model, len(run.corpus_index)).to(args.device)
         fit.adv_opt = torch.optim.AdamW(fit.adversary.parameters(), lr=args.lr)
     return fit
 
