@@ -27,6 +27,7 @@ augmented copy (``--teacher-weight``). ``--mixup`` blends pairs of windows and t
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import time
 from collections import Counter
@@ -55,7 +56,7 @@ class Run:
     prep: train_data.Prepared
     t_start: float
 
-    @property
+    @functools.cached_property
     def corpus_index(self) -> dict[str, int]:
         """Training corpus -> the adversary's class index (sorted names, so every run agrees)."""
         return {c: i for i, c in enumerate(sorted({c.corpus for c in self.data.train}))}
