@@ -65,10 +65,13 @@ def test_wearer_stream_is_the_sentences_with_pauses(tmp_path, shared_data):
     x = bench.serdata.load_audio(tmp_path / "s.wav")
     gap = x[-int(w.GAP_S * 16000):].astype(float)
     assert 0 < gap.std() < 10  # faint noise, not digital silence, not speech
-    caps = [{"end_to_caption_ms": 500.0, "onset_to_partial_ms": 400.0}, {"end_to_caption_ms": 700.0,
-                                                                         "onset_to_partial_ms": None}]
+    caps = [{"end_to_caption_ms": 500.0, "end_to_shown_ms": 300.0, "onset_to_partial_ms": 400.0,
+             "early_text": "신청 해주세요", "text": "신청해주세요"},
+            {"end_to_caption_ms": 700.0, "end_to_shown_ms": 700.0, "onset_to_partial_ms": None, "early_text": None}]
     fig = w.figures(caps, 2, seconds, {"endpoint_silence_s": 0.5})
     assert fig["end_of_speech_to_caption"] == {"n": 2, "p50": 600.0, "p95": 690.0, "max": 700.0}
+    assert fig["end_of_speech_to_shown"] == {"n": 2, "p50": 500.0, "p95": 680.0, "max": 700.0}
+    assert fig["early"] == {"captions": 1, "same_text": 1}  # spacing aside, the early text stood
     assert fig["onset_to_first_partial"]["n"] == 1 and fig["end_of_speech_to_close_audio"]["n"] == 0
 
 

@@ -63,7 +63,7 @@ def test_json_sink_reports_the_waits_at_delivery():
     assert 300 <= obj["end_to_caption_ms"] < 300 + 1000  # generous: the sink ran just now
     assert 499 <= obj["onset_to_partial_ms"] <= 501
     assert Caption(text="네", emotion=None, confidence=0.0, model=None, t_start=0.0, t_end=1.0,
-                   latency_ms=1.0).delays_ms(0) == {"end_to_caption_ms": None, "onset_to_partial_ms": None,
+                   latency_ms=1.0).delays_ms(0) == {"end_to_caption_ms": None, "end_to_shown_ms": None, "onset_to_partial_ms": None,
                                      "end_to_close_audio_ms": None}
 
 

@@ -61,8 +61,8 @@ def test_json_lines_are_the_contract_fields():
                                 "confidence": 0.8123, "model": "small", "latency_ms": 12.35,
                                 "shown": True,
                                 # the wearer's waits follow; unknown without the audio clock
-                                "end_to_caption_ms": None, "onset_to_partial_ms": None,
-                                "end_to_close_audio_ms": None}
+                                "end_to_caption_ms": None, "end_to_shown_ms": None, "onset_to_partial_ms": None,
+                                "end_to_close_audio_ms": None, "early_text": None}
     assert "오늘" in line  # UTF-8, not \\u escapes
 
 

@@ -53,14 +53,37 @@ def model_dir(configured: str) -> Path:
     return path
 
 
+def open_recognizer(model, sample_rate: int, best_path: bool = True):
+    """A KaldiRecognizer on a loaded ``vosk.Model`` as the service uses it: word times on (they
+    give each final its span) and, with ``best_path``, one alternative, which makes Vosk return
+    the lattice's best path instead of its minimum-Bayes-risk words."""
+    import vosk
+
+    rec = vosk.KaldiRecognizer(model, sample_rate)
+    rec.SetWords(True)
+    if best_path:
+        rec.SetMaxAlternatives(1)
+    return rec
+
+
+def final_words(result: str) -> tuple[str, list[dict]]:
+    """(text, words with times) of a Vosk final result, either form (MBR or alternatives)."""
+    r = json.loads(result)
+    if "alternatives" in r:  # the best path: the first (only) alternative; none for silence
+        r = (r["alternatives"] or [{}])[0]
+    return r.get("text", "").strip(), r.get("result") or []
+
+
 class Recognizer:
     """One KaldiRecognizer for the life of the service; not thread-safe (the captioner owns it).
     ``space`` re-spaces the text of partials and finals (emocap.spacing); identity by default."""
 
     def __init__(self, path: Path, sample_rate: int, space: Callable[[str], str] = str,
-                 endpoint_silence_s: float = 0.0, dither: float = 0.0) -> None:
+                 endpoint_silence_s: float = 0.0, dither: float = 0.0, best_path: bool = True) -> None:
         """``endpoint_silence_s``: Vosk's endpoint rules (emocap/endpoint.py); 0 keeps the model's.
-        ``dither``: Kaldi's --dither (emocap/vosk_conf.py); 0, the default, decodes repeatably."""
+        ``dither``: Kaldi's --dither (emocap/vosk_conf.py); 0, the default, decodes repeatably.
+        ``best_path``: a final's words are the lattice's best path, not Vosk's default
+        minimum-Bayes-risk words (``[asr] final``)."""
         import vosk
 
         vosk.SetLogLevel(-1)  # Kaldi's start-up chatter; its errors are still printed, so capture them
@@ -72,7 +95,7 @@ class Recognizer:
         if self._model is None:
             reason = kaldi.first_error() or "Failed to create a model"
             raise ModelError(f"{path}: Vosk could not load the model ({reason}); {_FIX}")
-        self._rate = sample_rate
+        self._rate, self._best_path = sample_rate, best_path
         with captured_stderr() as kaldi:  # the graph loads here: a damaged one fails only now
             try:
                 self._rec = self._open()
@@ -92,11 +115,7 @@ class Recognizer:
 
     def _open(self):
         """A new KaldiRecognizer on the loaded model, set up as the service needs it."""
-        import vosk
-
-        rec = vosk.KaldiRecognizer(self._model, self._rate)
-        rec.SetWords(True)  # word times give each final its span
-        return rec
+        return open_recognizer(self._model, self._rate, self._best_path)
 
     def recycle(self, tail: bytes = b"") -> Utterance | None:
         """Replace the KaldiRecognizer by a fresh one, releasing what it has grown (its
@@ -135,6 +154,21 @@ class Recognizer:
         self._partial = text
         return self._space(text)
 
+    def so_far(self) -> tuple[str, float | None] | None:
+        """The current utterance's words so far, spaced, and its first word's start (None when
+        not known yet); None before its first word. The words are Vosk's partial result (the
+        best path through all that was fed); the start comes from its partial word times, which
+        lag behind (they come from the decoder's determinised lattice). The decoding goes on."""
+        text = json.loads(self._rec.PartialResult()).get("partial", "").strip()
+        if not text:
+            return None
+        self._rec.SetPartialWords(True)  # for this call only: every other partial skips them
+        try:
+            words = json.loads(self._rec.PartialResult()).get("partial_result") or []
+        finally:
+            self._rec.SetPartialWords(False)
+        return self._space(text), (self._offset_s + float(words[0]["start"]) if words else None)
+
     def finish(self) -> Utterance | None:
         """End of a stream: flush what is pending; the next stream starts a fresh decoder and
         feature pipeline. When the stream's last block closed an utterance, Vosk's FinalResult()
@@ -170,9 +204,7 @@ class Recognizer:
     def _final(self, result: str) -> Utterance | None:
         self._partial = ""
         self.finals += 1
-        r = json.loads(result)
-        words = r.get("result") or []
-        text = r.get("text", "").strip()
+        text, words = final_words(result)
         if not text or not words:  # noise: Vosk closes empty utterances too
             return None
         off = self._offset_s

@@ -2,7 +2,8 @@
 
 It owns the recogniser, the recent-audio history and the calls into the emotion engine.
 Each audio chunk goes to Vosk; on each final result the utterance's span is cut from the
-history, classified once, and one Caption goes to every sink. It runs off the loop that
+history, classified once, and one Caption goes to every sink (first, with ``early_s``, an
+early caption of the words so far at a pause: emocap/early.py). It runs off the loop that
 drains the ring buffer, so a slow decode or ONNX run never stalls reading. Its queue is
 bounded; when it is full the loop waits and the ring buffer absorbs (and counts) overflow.
 """
@@ -12,54 +13,42 @@ import logging
 import queue
 import threading
 import time
-from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
 
 from emocap.asr import Recognizer, Utterance
+from emocap.audio.chunks import AudioChunk, StreamEnd
 from emocap.audio.clock import AudioClock
 from emocap.audio.history import History
-from emocap.captions import Caption, Partial
+from emocap.captions import Partial
 from emocap.display.sink import Sink
+from emocap.early import EarlyCaptions, Shown
 from emocap.emotion.engine import EmotionEngine
 from emocap.meter import Meter
 from emocap.pause import PauseDetector
 from emocap.recycle import Recycler, rss_mb
+from emocap.tagging import Tagger
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class AudioChunk:
-    """Samples read from the ring buffer, in stream order."""
-
-    samples: np.ndarray
-    t_mono_ns: int = field(default_factory=time.monotonic_ns)
-    """Monotonic time (ns) at which the first sample was captured (or paced, for a file)."""
-
-
-@dataclass(frozen=True)
-class StreamEnd:
-    """The stream ended (a replayed file, or the service stopping): flush the recogniser."""
-
-    name: str
 
 
 class Captioner:
     def __init__(self, recognizer: Recognizer, engine: EmotionEngine, sinks: list[Sink], *, emoji: dict[str, str],
                  sample_rate: int, history_s: float, partials: bool, feed_ms: int, meter: Meter,
                  queue_size: int, pause_s: float = 0.0, pause_gate: Callable[[str], bool] | None = None,
-                 max_rss_mb: float = 0.0) -> None:
+                 max_rss_mb: float = 0.0, early_s: float = 0.0) -> None:
         self._rec, self._engine, self._sinks = recognizer, engine, sinks
         # pause_s > 0: a pause in the audio closes the utterance at once (emocap/pause.py),
         # unless pause_gate(text) is False: the text cannot end a sentence (emocap/sentence_end.py)
         self._pause = PauseDetector(sample_rate, pause_s) if pause_s > 0 else None
         self._gate = pause_gate
+        self._early = EarlyCaptions(sample_rate, early_s) if early_s > 0 else None
         self._redo_from = 0  # history index where the recogniser's current decoding began
         self._emoji, self._rate, self._partials, self._meter = emoji, sample_rate, partials, meter
         self._history = History(int(history_s * sample_rate))
         self._clock = AudioClock(sample_rate)  # history index -> capture time
+        self._tag = Tagger(engine, self._history, self._clock, emoji, sample_rate)
         self._first_partial_ns: int | None = None
         self._finals_seen = 0
         # Vosk gets fixed-size blocks from each stream's start, whatever the chunking upstream,
@@ -133,6 +122,9 @@ class Captioner:
         while len(self._pending) >= self._feed_size:
             block, self._pending = self._pending[: self._feed_size], self._pending[self._feed_size :]
             self._recognise(block)
+            # per block fed, so the partial has heard all of the pause: its last word is complete
+            if self._early is not None and self._early.due(block):
+                self._show_early()
         if self._pause is not None and self._pause.update(samples):
             self._close_at_pause()
 
@@ -174,6 +166,8 @@ class Captioner:
         self._engine.new_stream()  # the next source may be another voice
         if self._pause is not None:  # and another room: its noise floor is learnt afresh
             self._pause = PauseDetector(self._rate, self._pause.silence_s)
+        if self._early is not None:
+            self._early.new_stream()
 
     def _close_at_pause(self) -> None:
         """Vosk's final result now, unless the gate finds that its text cannot end a sentence:
@@ -217,21 +211,37 @@ class Captioner:
         if again is not None:
             self._emit(again)
 
+    def _show_early(self) -> None:
+        """A pause: the words so far, tagged, as an early caption from the first word to the pause;
+        untagged from the decoding's start while Vosk's lagging word times place no first word."""
+        if (so_far := self._rec.so_far()) is None:
+            return
+        t0 = time.perf_counter()
+        text, first_s = so_far
+        start = first_s - self._origin_s if first_s is not None else self._redo_from / self._rate
+        end = self._early.pause_began_s(self._fed())
+        if end > start:
+            pred, model = self._tag.classify(start, end) if first_s is not None else (None, None)
+            caption = self._tag.caption(text, start, end, pred, model, (time.perf_counter() - t0) * 1000, final=False)
+            self._early.shown = Shown(caption, pred, model, self._fed() / self._rate, self._rec.finals)
+            self._meter.count("early_captions")
+            for sink in self._sinks:
+                sink.caption(caption)
+
     def _emit(self, utt: Utterance) -> None:
         t0 = time.perf_counter()  # the final result is in hand
         start, end = utt.start_s - self._origin_s, utt.end_s - self._origin_s
-        audio = self._history.slice(round(start * self._rate), round(end * self._rate))
-        pred, model = self._engine.classify(audio, start, end)
+        early = self._early.closed(self._rec.finals) if self._early is not None else None
+        if early is not None and early.covers(start, end):  # the same speech: the tag already shown
+            pred, model, more = early.pred, early.model, {"early_ns": early.caption.t_mono_ns}
+        else:
+            pred, model, more = *self._tag.classify(start, end), {}
         latency_ms = (time.perf_counter() - t0) * 1000
         first_partial = self._first_partial_ns if self._rec.finals == self._finals_seen + 1 else None
         self._finals_seen, self._first_partial_ns = self._rec.finals, None
-        caption = Caption(text=utt.text, emotion=pred.label if pred else None,
-                          confidence=pred.confidence if pred else 0.0, model=model, t_start=start, t_end=end,
-                          latency_ms=latency_ms, emoji=self._emoji.get(pred.label, "") if pred else "",
-                          speech_start_ns=self._clock.at(round(start * self._rate)),
-                          speech_end_ns=self._clock.at(round(end * self._rate)), first_partial_ns=first_partial,
-                          t_closed=self._history.total / self._rate,  # audio heard when it closed
-                          shown=self._engine.shows(pred))
+        caption = self._tag.caption(utt.text, start, end, pred, model, latency_ms, first_partial_ns=first_partial,
+                                t_closed=self._history.total / self._rate,  # audio heard when it closed
+                                early_text=early.caption.text if early else None, **more)
         self._meter.latency("caption", latency_ms)
         if caption.speech_end_ns is not None:
             self._meter.latency("speech_end", (caption.t_mono_ns - caption.speech_end_ns) / 1e6)

@@ -42,6 +42,15 @@ class Caption:
     shown: bool = True
     """False when the calibrated confidence is under ``[emotion] show_confidence``: then no
     tag (emoji, [label], OLED icon) is drawn anywhere; emotion/confidence stay for the logs."""
+    final: bool = True
+    """False for an early caption: the words so far and their tag, shown at a pause before Vosk
+    closed the utterance (``[captions] early_pause_s``); the utterance's final caption replaces
+    it. Only displays show early captions; the JSON output, transcript and counts keep finals."""
+    early_ns: int | None = None
+    """A final's: monotonic time (ns) its early caption went to the sinks, when that caption
+    already held the utterance's last word; None otherwise."""
+    early_text: str | None = None
+    """A final's: the text its early caption showed (None without one); it may differ from ``text``."""
 
     @property
     def tagged(self) -> bool:
@@ -57,9 +66,11 @@ class Caption:
 
     def delays_ms(self, now_ns: int) -> dict:
         """What the wearer waits, for a sink showing this at ``now_ns``: end of speech -> this
-        caption, and speech onset -> the first partial text (None where not known)."""
+        caption, end of speech -> the utterance first shown as a caption (its early caption, else
+        this one), and speech onset -> the first partial text (None where not known)."""
         ms = lambda a, b: round((a - b) / 1e6, 1) if a is not None and b is not None else None
         return {"end_to_caption_ms": ms(now_ns, self.speech_end_ns),
+                "end_to_shown_ms": ms(self.early_ns if self.early_ns is not None else now_ns, self.speech_end_ns),
                 "onset_to_partial_ms": ms(self.first_partial_ns, self.speech_start_ns),
                 "end_to_close_audio_ms": round((self.t_closed - self.t_end) * 1000, 1)
                 if self.t_closed is not None else None}

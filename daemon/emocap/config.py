@@ -63,6 +63,9 @@ class AsrConfig:
     there (emocap/sentence_end.py, needs Kiwi), and Vosk keeps its model's rules."""
     max_rss_mb: float = _f(850.0, lo=0.0, hi=65536.0)
     """RSS, MiB, past which the recogniser is recycled at the next utterance boundary; 0: never."""
+    final: str = _f("best-path", choices=("best-path", "mbr"))
+    """The text of a final result: best-path, the lattice's best path; mbr, Vosk's default
+    minimum-Bayes-risk words (0.38 CER points worse on ../shared's Korean speech; README)."""
     dither: float = _f(0.0, lo=0.0, hi=10.0)
     """Kaldi's --dither: noise added before the MFCCs, int16 units (Kaldi's default 1.0); 0: off,
     so the same audio always gives the same words (emocap/vosk_conf.py)."""
@@ -125,6 +128,9 @@ class CaptionConfig:
     """Emoji shown for each label (the models' own labels: emocap/labels.py checks them)."""
     spacing: str = _f("kiwi", choices=("kiwi", "none"))
     """Re-space Vosk's morpheme-split Korean into words with kiwipiepy (none when not installed)."""
+    early_pause_s: float = _f(0.0, lo=0.0, hi=5.0)
+    """A pause this long, seconds, shows the words so far with their tag at once, as an early
+    caption that Vosk's final caption replaces (emocap/captioner.py); 0: finals only."""
 
 
 @dataclass(frozen=True)

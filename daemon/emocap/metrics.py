@@ -40,6 +40,8 @@ METRICS: dict[str, Metric] = {m.name: m for m in (
     Metric("frames_captured", COUNT, "samples", "offered by the source: stored or dropped (audio/ring.py, read)"),
     Metric("frames_dropped", COUNT, "samples", "not stored, the ring buffer was full (audio/ring.py, read)"),
     Metric("captions", COUNT, "captions", "handed to the sinks (captioner.py)"),
+    Metric("early_captions", COUNT, "captions", "early captions (words so far at a pause) handed to the sinks "
+           "(captioner.py)", recorded=False),
     Metric("model_small", COUNT, "utterances", "whose kept emotion came from the small model (emotion/engine.py)"),
     Metric("model_large", COUNT, "utterances", "whose kept emotion came from the large model (emotion/engine.py)"),
     Metric("runs_small", COUNT, "runs", "small-model sessions run (emotion/engine.py)", recorded=False),

@@ -53,6 +53,12 @@ class PauseDetector:
                 self._voiced, paused = 0, True
         return paused
 
+    @property
+    def quiet_s(self) -> float:
+        """Seconds of quiet at the end of the audio fed so far (whole frames; the unframed rest
+        counts as quiet): where a pause began, counted back from the end."""
+        return self._quiet * FRAME_S + len(self._rest) / (self.frame / FRAME_S)
+
     def reset(self) -> None:
         """The utterance was closed by other means (Vosk's endpointer): wait for new voice."""
         self._voiced = 0

@@ -66,7 +66,8 @@ def pipeline_figures(cfg: config.Config, files: list[Path]) -> dict:
 
 def pipeline_missing(reason: str) -> dict:
     return {
-        "wearer_latency": {"unit": "ms", "end_of_speech_to_caption": None, "onset_to_first_partial": None,
+        "wearer_latency": {"unit": "ms", "end_of_speech_to_caption": None, "end_of_speech_to_shown": None,
+                           "onset_to_first_partial": None,
                            "reason": reason},
         "caption_latency": {"unit": "ms", "p50": None, "p95": None, "reason": reason},
         "replay": {"unit": "share of one core (0..1); processing s per audio s", "cpu_share_of_one_core": None,

@@ -71,6 +71,8 @@ class Tally:
         pass
 
     def caption(self, event: Caption) -> None:
+        if not event.final:
+            return  # an early caption: its final follows
         self.starts.append(event.t_start)
         self.ends.append(event.t_end)
 

@@ -9,7 +9,8 @@ closed by the endpointer.
 
 The figures come from what reaches a sink: ``emocap replay --json`` prints, per caption,
 ``end_to_caption_ms`` (the JSON sink's clock when it got the caption, minus the capture time
-of the last word's end) and ``onset_to_partial_ms`` (first partial sent to the sinks minus the
+of the last word's end), ``end_to_shown_ms`` (the same to the utterance's early caption, when
+one showed it through its last word: ``[captions] early_pause_s``) and ``onset_to_partial_ms`` (first partial sent to the sinks minus the
 capture time of the first word's start); capture times come from the audio clock the chunks
 carry (emocap/audio/clock.py), word times from Vosk. ``end_to_close_audio_ms`` is the same
 wait in audio time (audio fed when the utterance closed minus the last word's end): the part
@@ -62,18 +63,27 @@ def _pct(values: list[float]) -> dict:
 def figures(captions: list[dict], files: int, audio_s: float, asr: dict) -> dict:
     """The section for bench's JSON, from the captions of the replayed stream."""
     ends = [c["end_to_caption_ms"] for c in captions if c.get("end_to_caption_ms") is not None]
+    shown = [c["end_to_shown_ms"] for c in captions if c.get("end_to_shown_ms") is not None]
+    early = [c for c in captions if c.get("early_text") is not None]
     onsets = [c["onset_to_partial_ms"] for c in captions if c.get("onset_to_partial_ms") is not None]
     closes = [c["end_to_close_audio_ms"] for c in captions if c.get("end_to_close_audio_ms") is not None]
     return {"unit": "ms", "replay": "real time, one stream", "sentences": files, "pause_s": GAP_S,
             "audio_s": round(audio_s, 1), "captions": len(captions), "asr": asr,
             "end_of_speech_to_caption": _pct(ends), "onset_to_first_partial": _pct(onsets),
+            # the first caption of the utterance, early or final; and how often the early text stood
+            "end_of_speech_to_shown": _pct(shown),
+            "early": {"captions": len(early), "same_text": sum(_same(c["early_text"], c["text"]) for c in early)},
             # the same waits in audio time: what they would be with no decoding cost (no CPU share in it)
             "end_of_speech_to_close_audio": _pct(closes)}
 
 
+def _same(a: str, b: str) -> bool:
+    return "".join(a.split()) == "".join(b.split())
+
+
 def asr_settings(cfg) -> dict:
-    return {"endpoint_silence_s": cfg.asr.endpoint_silence_s, "feed_ms": cfg.asr.feed_ms,
-            "chunk_ms": cfg.audio.chunk_ms}
+    return {"endpoint_silence_s": cfg.asr.endpoint_silence_s, "early_pause_s": cfg.captions.early_pause_s,
+            "final": cfg.asr.final, "feed_ms": cfg.asr.feed_ms, "chunk_ms": cfg.audio.chunk_ms}
 
 
 def paced(cfg, data: Path, tmp: Path, replay_realtime):
@@ -91,6 +101,9 @@ def text_lines(w: dict) -> list[str]:
     e, o = w["end_of_speech_to_caption"], w["onset_to_first_partial"]
     return [f"end of speech -> caption ms  p50 {e['p50']}  p95 {e['p95']}  max {e['max']}  ({e['n']} captions, "
             f"{w['sentences']} sentences, real time; " + ", ".join(f"{k} {v}" for k, v in w["asr"].items()) + ")",
+            f"end of speech -> shown ms    p50 {w['end_of_speech_to_shown']['p50']}  p95 "
+            f"{w['end_of_speech_to_shown']['p95']} (early caption or final; early {w['early']['captions']}, "
+            f"same text as the final {w['early']['same_text']})",
             f"onset -> first partial ms    p50 {o['p50']}  p95 {o['p95']}  max {o['max']}",
             f"  same wait in audio time ms p50 {w['end_of_speech_to_close_audio']['p50']}  "
             f"p95 {w['end_of_speech_to_close_audio']['p95']} (no decoding cost)"]

@@ -64,7 +64,8 @@ def build_service(cfg: Config, sources: list, as_json: bool = False, frames: Pat
     # With the gate a taken-back pause falls back on Vosk's own rules, so they stay the model's.
     rules_s = cfg.asr.endpoint_silence_s if gate is None else 0.0
     recognizer = asr.Recognizer(asr.model_dir(cfg.asr.model), cfg.audio.sample_rate, space=spacer.space,
-                                endpoint_silence_s=rules_s, dither=cfg.asr.dither)
+                                endpoint_silence_s=rules_s, dither=cfg.asr.dither,
+                                best_path=cfg.asr.final == "best-path")
     warm(engine, recognizer, cfg.audio.sample_rate)
     sinks = open_sinks(cfg, as_json, frames) if sinks is None else sinks  # given: tools/soak.py's tally
     if daemon and cfg.transcript.enabled:  # the record of what was heard live; not of replays

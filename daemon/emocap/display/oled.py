@@ -100,7 +100,7 @@ class OledSink:
     def _log_undrawn(self) -> None:
         """Closing: a caption that came too late to be drawn (the screen is cleared now) is logged."""
         shown = self._screen.shown
-        if shown and isinstance(shown.event, Caption) and shown.event is not self._delivered:
+        if shown and isinstance(shown.event, Caption) and shown.event.final and shown.event is not self._delivered:
             self._to_log(shown.event)
 
     def _sleep_s(self, now: float) -> float | None:
@@ -116,7 +116,7 @@ class OledSink:
         with self._lock:
             batch = list(self._queue)
             self._queue.clear()
-        captions = [e for e in batch if isinstance(e, Caption)]
+        captions = [e for e in batch if isinstance(e, Caption) and e.final]  # an early one has its final
         if self._device is None:
             for c in captions:
                 self._to_log(c)
@@ -178,7 +178,7 @@ class OledSink:
         else:
             log.debug("%s", error)
         shown = self._screen.shown
-        if shown and isinstance(shown.event, Caption) and shown.event is not self._delivered:
+        if shown and isinstance(shown.event, Caption) and shown.event.final and shown.event is not self._delivered:
             self._to_log(shown.event)  # it never reached the screen
         self._release(clear=False)
         self._retry_at = now + self.cfg.retry_s

@@ -52,6 +52,9 @@ class TerminalSink:
         self._shown = True
 
     def caption(self, event: Caption) -> None:
+        if not event.final:  # an early caption: in place, like a partial, until its final
+            self.partial(Partial(event.render()))
+            return
         self._clear()
         self.out.write(format_caption(event) + "\n")
         self.out.flush()
@@ -76,8 +79,10 @@ class JsonSink:
         pass
 
     def caption(self, event: Caption) -> None:
+        if not event.final:  # its final follows, carrying when it was shown (early_ns)
+            return
         # the wearer's wait, measured as the caption reaches this sink (tools/bench.py reads it)
-        obj = {**event.to_json(), **event.delays_ms(time.monotonic_ns())}
+        obj = {**event.to_json(), **event.delays_ms(time.monotonic_ns()), "early_text": event.early_text}
         self.out.write(json.dumps(obj, ensure_ascii=False) + "\n")
         self.out.flush()
 

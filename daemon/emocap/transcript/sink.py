@@ -50,6 +50,8 @@ class TranscriptSink:
         pass  # only finals are kept
 
     def caption(self, event: Caption) -> None:
+        if not event.final:
+            return  # an early caption: its final follows
         try:
             self._queue.put_nowait(entry(event, self._clock(), self._run))
         except queue.Full:

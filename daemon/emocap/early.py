@@ -1,0 +1,71 @@
+"""Early captions: at a pause, the words so far and their tag, before Vosk closes the utterance.
+
+Vosk's endpointer closes an utterance a second or more after the last word (its rules need
+0.5-2 s of decoded trailing silence; README, "Caption latency"). A pause of
+``[captions] early_pause_s`` in the audio itself (emocap/pause.py) shows the words so far at
+once: Vosk's partial result, the best path through what was fed, with the emotion of the
+speech up to where the pause began, as a caption that is not final. The decoding goes on
+untouched, so the final captions are exactly those of a run without early captions; when
+Vosk closes the utterance its final caption replaces the early one and keeps the early tag
+when it is the same speech, so the tag does not change under the reader's eyes and the
+emotion runs once. The partial text may differ from the final one, mostly in the last word
+(README, "Caption latency": how often, and the text's CER).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from emocap.captions import Caption
+from emocap.pause import PauseDetector
+
+SAME_START_S = 0.3
+"""The final's first word may be placed a few frames off the partial's."""
+
+
+@dataclass(frozen=True)
+class Shown:
+    """An early caption shown for the current utterance, and what it was made of."""
+
+    caption: Caption
+    pred: object
+    model: str | None
+    heard_s: float
+    """Audio the recogniser had been fed when it was made, seconds of the stream."""
+    finals: int
+    """The recogniser's count of closed utterances then: the next one closed is its utterance."""
+
+    def covers(self, start: float, end: float) -> bool:
+        """Whether a final spanning ``start``-``end`` is the speech this caption showed: no word
+        after what had been heard, and the same first word."""
+        return end <= self.heard_s and abs(start - self.caption.t_start) <= SAME_START_S
+
+
+class EarlyCaptions:
+    """When an early caption is due, and the one shown for the current utterance. One thread
+    (the captioner) uses it."""
+
+    def __init__(self, rate: int, pause_s: float) -> None:
+        self._rate = rate
+        self._pause = PauseDetector(rate, pause_s)
+        self.shown: Shown | None = None
+
+    def due(self, samples) -> bool:
+        """Feed audio in stream order; True once when a pause follows speech."""
+        return self._pause.update(samples)
+
+    def pause_began_s(self, heard_samples: int) -> float:
+        """Where the pause began, seconds of the stream, for audio heard up to ``heard_samples``."""
+        return heard_samples / self._rate - self._pause.quiet_s
+
+    def closed(self, finals: int) -> Shown | None:
+        """Vosk closed an utterance, the ``finals``-th: the early caption shown for it, if any
+        (one shown before a final without words, noise, is not its); a pause counts again only
+        after new speech."""
+        shown, self.shown = self.shown, None
+        self._pause.reset()
+        return shown if shown is not None and finals == shown.finals + 1 else None
+
+    def new_stream(self) -> None:
+        """Another source, another room: the noise floor is learnt afresh."""
+        self._pause = PauseDetector(self._rate, self._pause.silence_s)
+        self.shown = None

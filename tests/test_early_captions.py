@@ -1,0 +1,106 @@
+"""Early captions: at a pause the words so far and their tag go to the sinks at once; Vosk's
+final caption of the utterance follows and replaces them. The decoding is never cut, so the
+finals are exactly those of a run without early captions (real Vosk model, real speech)."""
+import dataclasses
+import io
+import json
+
+from emocap import asr, config
+from emocap.audio.files import load_audio
+from emocap.captioner import AudioChunk, Captioner, StreamEnd
+from emocap.captions import Caption
+from emocap.display.terminal import JsonSink, TerminalSink
+from emocap.emotion.engine import EmotionEngine
+from emocap.meter import Meter
+from emocap.transcript.sink import TranscriptSink
+
+from conftest import ROOT
+
+DEMO = ROOT / "demo" / "demo_ko.flac"  # four sentences, each followed by about 1.5 s of quiet
+
+
+class Collect:
+    def __init__(self):
+        self.events = []
+
+    def partial(self, e):
+        pass
+
+    def caption(self, e):
+        self.events.append(e)
+
+    def close(self):
+        pass
+
+
+def run(early_s: float, rec: asr.Recognizer):
+    cfg = config.load()
+    meter, sink = Meter(), Collect()
+    cap = Captioner(rec, EmotionEngine(cfg.emotion, meter, "small", 16000), [sink], emoji=cfg.captions.emoji,
+                    sample_rate=16000, history_s=30, partials=True, feed_ms=250, meter=meter, queue_size=1000,
+                    early_s=early_s)
+    x = load_audio(DEMO)
+    cap.start()
+    for i in range(0, len(x), 1600):
+        cap.put(AudioChunk(x[i : i + 1600]))
+    cap.put(StreamEnd("demo"))
+    cap.close()
+    assert cap.error is None
+    return sink.events, meter
+
+
+def test_early_captions_come_first_and_leave_the_finals_as_they_were():
+    rec = asr.Recognizer(asr.model_dir(""), 16000)
+    plain, _ = run(0.0, rec)
+    events, meter = run(0.4, rec)
+    finals = [e for e in events if e.final]
+    early = [e for e in events if not e.final]
+    same = lambda cs: [(c.text, round(c.t_start, 3), round(c.t_end, 3)) for c in cs]  # one recogniser, run on
+    assert same(finals) == same(plain)
+    assert all(c.early_ns is None and c.early_text is None for c in plain)
+    assert len(early) >= 3 and meter.snapshot()["counts"]["early_captions"] == len(early)
+    for i, e in enumerate(events):
+        if e.final:
+            continue
+        final = next(c for c in events[i + 1 :] if c.final)  # every early caption has its final after it
+        assert final.early_text == e.text
+        if final.early_ns is not None:  # it held the last word: the tag shown is the final's
+            assert final.early_ns == e.t_mono_ns and final.t_end <= e.t_end + 0.3
+            assert (final.emotion, final.confidence, final.model) == (e.emotion, e.confidence, e.model)
+    assert sum(c.early_ns is not None for c in finals) >= 3  # the quiet after each sentence showed it whole
+
+
+def early_and_final():
+    kw = dict(emotion="anger", confidence=0.9, model="small", t_start=0.0, t_end=1.0, latency_ms=1.0, emoji="😠")
+    return Caption(text="그만 하세요", final=False, **kw), Caption(text="그만하세요", early_ns=1, early_text="그만 하세요", **kw)
+
+
+def test_only_finals_reach_the_json_output_and_the_transcript(tmp_path):
+    early, final = early_and_final()
+    out = io.StringIO()
+    sink = JsonSink(out)
+    sink.caption(early)
+    sink.caption(final)
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 1 and json.loads(lines[0])["text"] == "그만하세요"
+    assert json.loads(lines[0])["early_text"] == "그만 하세요"
+    cfg = config.load().transcript
+    t = TranscriptSink(dataclasses.replace(cfg, path=str(tmp_path / "t.jsonl")))
+    t.caption(early)
+    t.caption(final)
+    t.close()
+    rows = (tmp_path / "t.jsonl").read_text(encoding="utf-8").splitlines()
+    assert len(rows) == 1 and json.loads(rows[0])["text"] == "그만하세요"
+
+
+def test_a_live_terminal_shows_the_early_caption_in_place_then_prints_the_final():
+    early, final = early_and_final()
+    out = io.StringIO()
+    sink = TerminalSink(out, live=True)
+    sink.caption(early)
+    assert "\n" not in out.getvalue() and "그만 하세요 😠 [anger]" in out.getvalue()
+    sink.caption(final)
+    assert out.getvalue().count("\n") == 1 and out.getvalue().rstrip().endswith("(0.90 small)")
+    quiet = io.StringIO()
+    TerminalSink(quiet, live=False).caption(early)  # a log or pipe keeps finals only
+    assert quiet.getvalue() == ""
