@@ -17,3 +17,10 @@ def test_saved_captions_are_scored_per_file(shared_data, tmp_path):
     moved = asr_cer.score_saved(path, rows)["pipeline"]
     second = asr_cer.cer.errors(rows[1]["text"], "")[1]  # its characters: deleted there, inserted in the first
     assert moved["char_errors"] == 2 * second and moved["ref_chars"] == exact["ref_chars"]
+
+
+def test_first_shown_reads_an_early_text_where_one_showed_the_utterance_whole():
+    from emocap_train.asr_cer import first_shown
+    caps = [[{"text": "신청해주세요", "early_text": "신청해 주세여"}, {"text": "네", "early_text": None}], []]
+    assert first_shown(caps) == ["신청해 주세여 네", ""]
+    assert first_shown([[{"text": "네"}]]) is None  # no early captions: nothing to add

@@ -63,11 +63,11 @@ def test_early_captions_come_first_and_leave_the_finals_as_they_were():
         if e.final:
             continue
         final = next(c for c in events[i + 1 :] if c.final)  # every early caption has its final after it
-        assert final.early_text == e.text
-        if final.early_ns is not None:  # it held the last word: the tag shown is the final's
-            assert final.early_ns == e.t_mono_ns and final.t_end <= e.t_end + 0.3
+        if final.early_ns == e.t_mono_ns:  # it held the last word: its tag is the final's
+            assert final.early_text == e.text and final.t_end <= e.t_end + 0.3
             assert (final.emotion, final.confidence, final.model) == (e.emotion, e.confidence, e.model)
     assert sum(c.early_ns is not None for c in finals) >= 3  # the quiet after each sentence showed it whole
+    assert all((c.early_ns is None) == (c.early_text is None) for c in finals)
 
 
 def early_and_final():

@@ -212,8 +212,7 @@ class Captioner:
             self._emit(again)
 
     def _show_early(self) -> None:
-        """A pause: the words so far, tagged, as an early caption from the first word to the pause;
-        untagged from the decoding's start while Vosk's lagging word times place no first word."""
+        """A pause: the words so far as an early caption (untagged until Vosk places the first word)."""
         if (so_far := self._rec.so_far()) is None:
             return
         t0 = time.perf_counter()
@@ -233,7 +232,8 @@ class Captioner:
         start, end = utt.start_s - self._origin_s, utt.end_s - self._origin_s
         early = self._early.closed(self._rec.finals) if self._early is not None else None
         if early is not None and early.covers(start, end):  # the same speech: the tag already shown
-            pred, model, more = early.pred, early.model, {"early_ns": early.caption.t_mono_ns}
+            pred, model = early.pred, early.model
+            more = {"early_ns": early.caption.t_mono_ns, "early_text": early.caption.text}
         else:
             pred, model, more = *self._tag.classify(start, end), {}
         latency_ms = (time.perf_counter() - t0) * 1000
@@ -241,7 +241,7 @@ class Captioner:
         self._finals_seen, self._first_partial_ns = self._rec.finals, None
         caption = self._tag.caption(utt.text, start, end, pred, model, latency_ms, first_partial_ns=first_partial,
                                 t_closed=self._history.total / self._rate,  # audio heard when it closed
-                                early_text=early.caption.text if early else None, **more)
+                                **more)
         self._meter.latency("caption", latency_ms)
         if caption.speech_end_ns is not None:
             self._meter.latency("speech_end", (caption.t_mono_ns - caption.speech_end_ns) / 1e6)

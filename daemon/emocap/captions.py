@@ -50,7 +50,7 @@ class Caption:
     """A final's: monotonic time (ns) its early caption went to the sinks, when that caption
     already held the utterance's last word; None otherwise."""
     early_text: str | None = None
-    """A final's: the text its early caption showed (None without one); it may differ from ``text``."""
+    """A final's, with ``early_ns``: the text its early caption showed; it may differ from ``text``."""
 
     @property
     def tagged(self) -> bool:

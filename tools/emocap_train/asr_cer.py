@@ -2,7 +2,7 @@
 """Character and word error rates of the captions: through the pipeline vs. Vosk fed each file whole.
 
     python tools/asr_cer.py [--manifest ../shared/data/asr/ko/manifest.csv] [--limit N] [--config PATH]
-                            [--spacing-off] [--no-whole-file] [--details]
+                            [--spacing-off] [--no-whole-file] [--pause-after S] [--details]
     python tools/asr_cer.py --score CAPTIONS.jsonl   # a saved `emocap replay --json` of the manifest's files, in order
 
 Pipeline: one ``emocap replay --json`` process over all files (fast mode), captions mapped
@@ -11,7 +11,10 @@ runs beside it. Whole-file: each file's 16 kHz PCM fed to a fresh KaldiRecognize
 8000-byte chunks, text = the Result()s and FinalResult() joined by spaces (the method of
 ../shared/data/README.md), scored raw and re-spaced by emocap.spacing. All run side by side.
 CER: characters, spaces and punctuation removed; WER: eojeol (whitespace words). Prints one
-JSON object.
+JSON object. --pause-after S plays each file followed by S seconds of faint noise, as a pause
+a microphone hears; with early captions on (``[captions] early_pause_s``) each run also gets
+``<run>_first_shown``: the text the wearer read first, an utterance's early caption where one
+showed it whole, else its final.
 """
 from __future__ import annotations
 
@@ -41,6 +44,8 @@ def parse_args(argv=None):
     p.add_argument("--config", type=Path, help="config for the pipeline run")
     p.add_argument("--spacing-off", action="store_true", help="also replay with [captions] spacing = none")
     p.add_argument("--no-whole-file", action="store_true", help="skip the whole-file Vosk decode")
+    p.add_argument("--pause-after", type=float, default=0.0, metavar="S",
+                   help="follow each file with S seconds of faint noise (a pause after each sentence)")
     p.add_argument("--details", action="store_true", help="add per-file texts to the output")
     p.add_argument("--score", type=Path, metavar="JSONL",
                    help="only score this saved `emocap replay --json` output of the manifest's files, in order")
@@ -124,6 +129,43 @@ def run_pipelines(runs: dict, files: list[str], tmp: Path) -> dict[str, list[dic
     return results
 
 
+def with_pause(files: list[str], seconds: float, tmp: Path) -> list[str]:
+    """Copies of ``files`` (16 kHz WAV, in ``tmp``) each followed by ``seconds`` of the bench's faint noise."""
+    import numpy as np
+    import soundfile as sf
+
+    from emocap_train.wearer_latency import NOISE_RMS
+
+    rng, out = np.random.default_rng(0), []
+    for i, f in enumerate(files):
+        noise = np.clip(rng.normal(0, NOISE_RMS, int(seconds * 16000)), -32768, 32767).astype(np.int16)
+        path = tmp / f"{i:04d}.wav"
+        sf.write(str(path), np.concatenate([load_audio(f), noise]), 16000, subtype="PCM_16")
+        out.append(str(path))
+    return out
+
+
+def first_shown(caps: list[list[dict]]) -> list[str] | None:
+    """Per file, each utterance's early text where an early caption showed it whole, else its
+    final; None when no caption had an early one."""
+    if not any(c.get("early_text") for cs in caps for c in cs):
+        return None
+    return [" ".join(c.get("early_text") or c["text"] for c in cs) for cs in caps]
+
+
+def score_runs(done: dict[str, list[dict]], refs: list[str], durations: list[float]) -> dict:
+    """Each pipeline run's scores, and those of the text first shown where early captions came."""
+    result = {}
+    for name, lines in done.items():
+        caps = cer.captions_by_file(lines, durations)
+        result[name] = {**score(refs, [" ".join(c["text"] for c in cs) for cs in caps]),
+                        "captions": sum(len(c) for c in caps)}
+        if (first := first_shown(caps)) is not None:
+            result[f"{name}_first_shown"] = {**score(refs, first),
+                                             "early_whole": sum(bool(c.get("early_text")) for cs in caps for c in cs)}
+    return result
+
+
 def score_saved(path: Path, rows: list[dict]) -> dict:
     """The pipeline's scores from captions saved by an earlier replay of ``rows``' files."""
     durations = [len(load_audio(r["file"])) / 16000 for r in rows]
@@ -143,6 +185,8 @@ def main(argv=None) -> int:
     files, refs = [r["file"] for r in rows], [r["text"] for r in rows]
     t0 = time.monotonic()
     with tempfile.TemporaryDirectory() as tmp:
+        if args.pause_after:
+            files = with_pause(files, args.pause_after, Path(tmp))
         done: dict = {}
         runs = configs(args, Path(tmp))
         waiter = threading.Thread(target=lambda: done.update(run_pipelines(runs, files, Path(tmp))))
@@ -155,11 +199,8 @@ def main(argv=None) -> int:
         print("asr_cer: a pipeline run failed (see above)", file=sys.stderr)
         return 1
     durations = [len(a) / 16000 for a in audio]
-    result = {"files": len(rows), "audio_s": round(sum(durations), 1)}
-    for name, lines in done.items():
-        caps = cer.captions_by_file(lines, durations)
-        result[name] = {**score(refs, [" ".join(c["text"] for c in cs) for cs in caps]),
-                        "captions": sum(len(c) for c in caps)}
+    result = {"files": len(rows), "audio_s": round(sum(durations), 1), "pause_after_s": args.pause_after,
+              **score_runs(done, refs, durations)}
     if whole is not None:
         from emocap.spacing import KiwiSpacing
 
