@@ -50,15 +50,19 @@ def models(cfg):
 
 
 class Collect:
-    """A sink that keeps everything, stamping each caption with the time it arrived."""
+    """A sink that keeps everything, stamping each final caption with the time it arrived;
+    early captions (emocap/early.py), which a final replaces, are kept apart in ``early``."""
 
     def __init__(self) -> None:
-        self.partials, self.captions, self.times, self.closed = [], [], [], False
+        self.partials, self.captions, self.times, self.early, self.closed = [], [], [], [], False
 
     def partial(self, e) -> None:
         self.partials.append(e)
 
     def caption(self, e) -> None:
+        if not e.final:
+            self.early.append(e)
+            return
         self.captions.append(e)
         self.times.append(time.monotonic())
 
@@ -94,6 +98,9 @@ class Recognizer:
 
     def partial(self):
         return self.rec.partial()
+
+    def so_far(self):
+        return self.rec.so_far()
 
     @property
     def samples(self) -> int:
