@@ -9,6 +9,7 @@ from emocap import asr, config
 from emocap.audio.files import load_audio
 from emocap.captioner import AudioChunk, Captioner, StreamEnd
 from emocap.captions import Caption
+from emocap.early import Shown
 from emocap.display.terminal import JsonSink, TerminalSink
 from emocap.emotion.engine import EmotionEngine
 from emocap.meter import Meter
@@ -58,16 +59,29 @@ def test_early_captions_come_first_and_leave_the_finals_as_they_were():
     same = lambda cs: [(c.text, round(c.t_start, 3), round(c.t_end, 3)) for c in cs]  # one recogniser, run on
     assert same(finals) == same(plain)
     assert all(c.early_ns is None and c.early_text is None for c in plain)
-    assert len(early) >= 3 and meter.snapshot()["counts"]["early_captions"] == len(early)
+    # Each pause sends the words at once, untagged, then (when the first word is placed) the
+    # same words and span with their tag.
+    firsts = [e for i, e in enumerate(early) if i == 0 or not follows(e, early[i - 1])]
+    assert len(firsts) >= 3 and meter.snapshot()["counts"]["early_captions"] == len(firsts)
+    assert all(e.emotion is None and not e.shown for e in firsts)
+    tagged = {id(e): early[i + 1] for i, e in enumerate(early[:-1]) if follows(early[i + 1], e)}
+    assert len(tagged) >= 3 and all(t.emotion is not None for t in tagged.values())
     for i, e in enumerate(events):
-        if e.final:
+        if e.final or e not in firsts:
             continue
         final = next(c for c in events[i + 1 :] if c.final)  # every early caption has its final after it
         if final.early_ns == e.t_mono_ns:  # it held the last word: its tag is the final's
             assert final.early_text == e.text and final.t_end <= e.t_end + 0.3
-            assert (final.emotion, final.confidence, final.model) == (e.emotion, e.confidence, e.model)
+            t = tagged[id(e)]
+            assert (final.emotion, final.confidence, final.model) == (t.emotion, t.confidence, t.model)
     assert sum(c.early_ns is not None for c in finals) >= 3  # the quiet after each sentence showed it whole
     assert all((c.early_ns is None) == (c.early_text is None) for c in finals)
+
+
+def follows(e, before) -> bool:
+    """``e`` is the tagged copy of the untagged early caption ``before``."""
+    return before.emotion is None and e.emotion is not None and (e.text, e.t_start, e.t_end) == (
+        before.text, before.t_start, before.t_end)
 
 
 def early_and_final():
@@ -104,3 +118,13 @@ def test_a_live_terminal_shows_the_early_caption_in_place_then_prints_the_final(
     quiet = io.StringIO()
     TerminalSink(quiet, live=False).caption(early)  # a log or pipe keeps finals only
     assert quiet.getvalue() == ""
+
+
+def test_an_early_caption_covers_the_final_it_showed_whole():
+    caption = Caption(text="여기 생맥주도", emotion=None, confidence=0.0, model=None, t_start=1.0, t_end=3.0,
+                      latency_ms=0.0, final=False)
+    shown = Shown(caption, None, "small", heard_s=3.5, finals=0, tagged=True)
+    assert shown.covers(1.2, 3.4) and shown.covers(0.8, 3.5)  # the same first word, within 0.3 s
+    assert not shown.covers(0.5, 3.0)  # a word before it: not what it showed
+    assert not shown.covers(2.9, 3.4)  # another first word
+    assert not shown.covers(1.0, 3.6)  # a word after what had been heard

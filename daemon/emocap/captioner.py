@@ -23,7 +23,7 @@ from emocap.audio.clock import AudioClock
 from emocap.audio.history import History
 from emocap.captions import Partial
 from emocap.display.sink import Sink
-from emocap.early import EarlyCaptions, Shown
+from emocap.early import EarlyCaptions
 from emocap.emotion.engine import EmotionEngine
 from emocap.meter import Meter
 from emocap.pause import PauseDetector
@@ -215,27 +215,24 @@ class Captioner:
         """A pause: the words so far as an early caption (untagged until Vosk places the first word)."""
         if (so_far := self._rec.so_far()) is None:
             return
-        t0 = time.perf_counter()
         text, first_s = so_far
         start = first_s - self._origin_s if first_s is not None else self._redo_from / self._rate
         end = self._early.pause_began_s(self._fed())
         if end > start:
-            pred, model = self._tag.classify(start, end) if first_s is not None else (None, None)
-            caption = self._tag.caption(text, start, end, pred, model, (time.perf_counter() - t0) * 1000, final=False)
-            self._early.shown = Shown(caption, pred, model, self._fed() / self._rate, self._rec.finals)
+            self._early.show(text, start, end, first_s is not None, self._tag, self._sinks,
+                             self._fed() / self._rate, self._rec.finals)
             self._meter.count("early_captions")
-            for sink in self._sinks:
-                sink.caption(caption)
 
     def _emit(self, utt: Utterance) -> None:
         t0 = time.perf_counter()  # the final result is in hand
         start, end = utt.start_s - self._origin_s, utt.end_s - self._origin_s
         early = self._early.closed(self._rec.finals) if self._early is not None else None
-        if early is not None and early.covers(start, end):  # the same speech: the tag already shown
+        covered = early is not None and early.covers(start, end)  # it showed this speech whole
+        if covered and early.tagged:  # and its tag: the tag already shown stays
             pred, model = early.pred, early.model
-            more = {"early_ns": early.caption.t_mono_ns, "early_text": early.caption.text}
         else:
-            pred, model, more = *self._tag.classify(start, end), {}
+            pred, model = self._tag.classify(start, end)
+        more = {"early_ns": early.caption.t_mono_ns, "early_text": early.caption.text} if covered else {}
         latency_ms = (time.perf_counter() - t0) * 1000
         first_partial = self._first_partial_ns if self._rec.finals == self._finals_seen + 1 else None
         self._finals_seen, self._first_partial_ns = self._rec.finals, None

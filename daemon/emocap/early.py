@@ -3,8 +3,9 @@
 Vosk's endpointer closes an utterance a second or more after the last word (its rules need
 0.5-2 s of decoded trailing silence; README, "Caption latency"). A pause of
 ``[captions] early_pause_s`` in the audio itself (emocap/pause.py) shows the words so far at
-once: Vosk's partial result, the best path through what was fed, with the emotion of the
-speech up to where the pause began, as a caption that is not final. The decoding goes on
+once: Vosk's partial result, the best path through what was fed, as a caption that is not
+final, and a moment later the same words with the emotion of the speech up to where the pause
+began. The decoding goes on
 untouched, so the final captions are exactly those of a run without early captions; when
 Vosk closes the utterance its final caption replaces the early one and keeps the early tag
 when it is the same speech, so the tag does not change under the reader's eyes and the
@@ -13,10 +14,12 @@ emotion runs once. The partial text may differ from the final one, mostly in the
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from emocap.captions import Caption
 from emocap.pause import PauseDetector
+from emocap.tagging import Tagger
 
 SAME_START_S = 0.3
 """The final's first word may be placed a few frames off the partial's."""
@@ -27,12 +30,15 @@ class Shown:
     """An early caption shown for the current utterance, and what it was made of."""
 
     caption: Caption
+    """The first one sent: its text, untagged (when it appeared is when the words were shown)."""
     pred: object
     model: str | None
     heard_s: float
     """Audio the recogniser had been fed when it was made, seconds of the stream."""
     finals: int
     """The recogniser's count of closed utterances then: the next one closed is its utterance."""
+    tagged: bool
+    """Vosk had placed the first word, so ``pred`` is the emotion of the utterance's speech."""
 
     def covers(self, start: float, end: float) -> bool:
         """Whether a final spanning ``start``-``end`` is the speech this caption showed: no word
@@ -52,6 +58,22 @@ class EarlyCaptions:
     def due(self, samples) -> bool:
         """Feed audio in stream order; True once when a pause follows speech."""
         return self._pause.update(samples)
+
+    def show(self, text: str, start: float, end: float, tagged: bool, tag: Tagger, sinks: list,
+             heard_s: float, finals: int) -> None:
+        """The words at once, untagged; then, when Vosk has placed the first word (``tagged``),
+        the same words with the emotion of ``start``-``end``, so reading never waits for ONNX."""
+        t0 = time.perf_counter()
+        first = tag.caption(text, start, end, None, None, 0.0, final=False)
+        for sink in sinks:
+            sink.caption(first)
+        pred, model = tag.classify(start, end) if tagged else (None, None)
+        if pred is not None:
+            ms = (time.perf_counter() - t0) * 1000
+            again = tag.caption(text, start, end, pred, model, ms, final=False)
+            for sink in sinks:
+                sink.caption(again)
+        self.shown = Shown(first, pred, model, heard_s, finals, tagged)
 
     def pause_began_s(self, heard_samples: int) -> float:
         """Where the pause began, seconds of the stream, for audio heard up to ``heard_samples``."""
