@@ -64,6 +64,10 @@ def test_early_captions_come_first_and_leave_the_finals_as_they_were():
     firsts = [e for i, e in enumerate(early) if i == 0 or not follows(e, early[i - 1])]
     assert len(firsts) >= 3 and meter.snapshot()["counts"]["early_captions"] == len(firsts)
     assert all(e.emotion is None and not e.shown for e in firsts)
+    # Shown as soon as the chunk that completes the pause arrives (0.1 s chunks here), not when
+    # the 250 ms block it falls in fills; t_end is where the pause began.
+    assert all(0.4 - 0.01 <= e.t_closed - e.t_end <= 0.4 + 0.1 + 0.01 for e in firsts), [
+        round(e.t_closed - e.t_end, 3) for e in firsts]
     tagged = {id(e): early[i + 1] for i, e in enumerate(early[:-1]) if follows(early[i + 1], e)}
     assert len(tagged) >= 3 and all(t.emotion is not None for t in tagged.values())
     for i, e in enumerate(events):
@@ -124,7 +128,15 @@ def test_an_early_caption_covers_the_final_it_showed_whole():
     caption = Caption(text="여기 생맥주도", emotion=None, confidence=0.0, model=None, t_start=1.0, t_end=3.0,
                       latency_ms=0.0, final=False)
     shown = Shown(caption, None, "small", heard_s=3.5, finals=0, tagged=True)
-    assert shown.covers(1.2, 3.4) and shown.covers(0.8, 3.5)  # the same first word, within 0.3 s
-    assert not shown.covers(0.5, 3.0)  # a word before it: not what it showed
-    assert not shown.covers(2.9, 3.4)  # another first word
-    assert not shown.covers(1.0, 3.6)  # a word after what had been heard
+    final = "여기 생맥주도 주세요"
+    assert shown.covers(1.2, 3.4, final) and shown.covers(0.8, 3.5, final)  # the same first word, within 0.3 s
+    assert not shown.covers(0.5, 3.0, final)  # a word before it: not what it showed
+    assert not shown.covers(2.9, 3.4, final)  # another first word
+    assert not shown.covers(1.0, 3.6, final)  # a word after what had been heard
+    # Untagged (Vosk had not placed the first word; the caption's start is where the decoding
+    # began): the first syllable decides.
+    untagged = Shown(dataclasses.replace(caption, t_start=0.0), None, None, heard_s=3.5, finals=0, tagged=False)
+    assert untagged.covers(1.2, 3.4, final) and untagged.covers(1.2, 3.4, "여기생맥주도")
+    assert not untagged.covers(1.2, 3.4, "저기 생맥주도")  # another first word
+    assert not untagged.covers(1.2, 3.6, final)  # a word after what had been heard
+    assert not Shown(dataclasses.replace(caption, text=""), None, None, 3.5, 0, False).covers(1.2, 3.4, "")

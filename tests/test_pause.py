@@ -53,3 +53,17 @@ def test_reset_waits_for_new_voice(shared_data):
         det.update(c)
     det.reset()  # e.g. Vosk's endpointer closed the utterance
     assert pauses(det, noise(2, 3)) == []
+
+
+def test_room_tone_louder_than_the_floor_ends_the_voice_with_a_range(shared_data):
+    # A sentence cut 50 ms after its last loud sample, then 1.5 s of its room's tone (24 dB, over
+    # the floor + 15 dB learnt from the fainter gap before it), then the faint gap again.
+    x = load_audio(shared_data / CLIP)
+    last = np.flatnonzero(np.abs(x) > 500)[-1]
+    stream = np.concatenate([noise(3, 3), x[: last + 800], noise(1.5, 16, 1), noise(2, 3, 2)])
+    end = 3 + last / 16000
+    plain = pauses(PauseDetector(16000, 0.25), stream)
+    ranged = pauses(PauseDetector(16000, 0.25, range_db=45), stream)
+    assert len(plain) == len(ranged) == 1
+    assert plain[0] > end + 1.5  # the room tone read as voice: the pause came only after it
+    assert end + 0.25 <= ranged[0] <= end + 0.25 + 0.2  # 45 dB under the words: quiet

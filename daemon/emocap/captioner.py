@@ -37,13 +37,13 @@ class Captioner:
     def __init__(self, recognizer: Recognizer, engine: EmotionEngine, sinks: list[Sink], *, emoji: dict[str, str],
                  sample_rate: int, history_s: float, partials: bool, feed_ms: int, meter: Meter,
                  queue_size: int, pause_s: float = 0.0, pause_gate: Callable[[str], bool] | None = None,
-                 max_rss_mb: float = 0.0, early_s: float = 0.0) -> None:
+                 max_rss_mb: float = 0.0, early_s: float = 0.0, early_range_db: float = 0.0) -> None:
         self._rec, self._engine, self._sinks = recognizer, engine, sinks
         # pause_s > 0: a pause in the audio closes the utterance at once (emocap/pause.py),
         # unless pause_gate(text) is False: the text cannot end a sentence (emocap/sentence_end.py)
         self._pause = PauseDetector(sample_rate, pause_s) if pause_s > 0 else None
         self._gate = pause_gate
-        self._early = EarlyCaptions(sample_rate, early_s) if early_s > 0 else None
+        self._early = EarlyCaptions(sample_rate, early_s, early_range_db) if early_s > 0 else None
         self._redo_from = 0  # history index where the recogniser's current decoding began
         self._emoji, self._rate, self._partials, self._meter = emoji, sample_rate, partials, meter
         self._history = History(int(history_s * sample_rate))
@@ -51,8 +51,9 @@ class Captioner:
         self._tag = Tagger(engine, self._history, self._clock, emoji, sample_rate)
         self._first_partial_ns: int | None = None
         self._finals_seen = 0
-        # Vosk gets fixed-size blocks from each stream's start, whatever the chunking upstream,
-        # so its output does not depend on timing (it depends slightly on the block size).
+        # Vosk gets fixed-size blocks from each stream's start (and from the end of each chunk
+        # where an early caption's pause completed), so its output does not depend on timing,
+        # only slightly on feed_ms and chunk_ms, which are fixed for a run.
         self._feed_size = sample_rate * feed_ms // 1000
         self._pending = np.zeros(0, dtype=np.int16)
         self._queue: queue.Queue = queue.Queue(maxsize=queue_size)
@@ -122,9 +123,12 @@ class Captioner:
         while len(self._pending) >= self._feed_size:
             block, self._pending = self._pending[: self._feed_size], self._pending[self._feed_size :]
             self._recognise(block)
-            # per block fed, so the partial has heard all of the pause: its last word is complete
-            if self._early is not None and self._early.due(block):
-                self._show_early()
+        # Checked per chunk as it arrives, not per block: the pause's audio still pending goes to
+        # Vosk first (a short block; the next one starts the grid afresh, inside the pause), so the
+        # partial has heard all of the pause and the caption need not wait for the block to fill.
+        if self._early is not None and self._early.due(samples):
+            self._flush()
+            self._show_early()
         if self._pause is not None and self._pause.update(samples):
             self._close_at_pause()
 
@@ -227,7 +231,7 @@ class Captioner:
         t0 = time.perf_counter()  # the final result is in hand
         start, end = utt.start_s - self._origin_s, utt.end_s - self._origin_s
         early = self._early.closed(self._rec.finals) if self._early is not None else None
-        covered = early is not None and early.covers(start, end)  # it showed this speech whole
+        covered = early is not None and early.covers(start, end, utt.text)  # it showed this speech whole
         if covered and early.tagged:  # and its tag: the tag already shown stays
             pred, model = early.pred, early.model
         else:

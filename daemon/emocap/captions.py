@@ -37,8 +37,9 @@ class Caption:
     first_partial_ns: int | None = None
     """Monotonic time (ns) the utterance's first partial text went to the sinks; None without one."""
     t_closed: float | None = None
-    """Audio fed to the recogniser when the utterance was closed, seconds of the stream: what
-    the wait would be (t_closed - t_end) if decoding took no time."""
+    """Audio fed to the recogniser when the utterance was closed (an early caption: when it was
+    shown), seconds of the stream: what the wait would be (t_closed - t_end) if decoding took no
+    time."""
     shown: bool = True
     """False when the calibrated confidence is under ``[emotion] show_confidence``: then no
     tag (emoji, [label], OLED icon) is drawn anywhere; emotion/confidence stay for the logs."""

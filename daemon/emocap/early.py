@@ -40,37 +40,44 @@ class Shown:
     tagged: bool
     """Vosk had placed the first word, so ``pred`` is the emotion of the utterance's speech."""
 
-    def covers(self, start: float, end: float) -> bool:
-        """Whether a final spanning ``start``-``end`` is the speech this caption showed: no word
-        after what had been heard, and the same first word."""
-        return end <= self.heard_s and abs(start - self.caption.t_start) <= SAME_START_S
+    def covers(self, start: float, end: float, text: str) -> bool:
+        """Whether a final spanning ``start``-``end`` and reading ``text`` is the speech this
+        caption showed: no word after what had been heard, and the same first word (by its
+        start; untagged, Vosk had not placed it yet, so by its first syllable)."""
+        if end > self.heard_s:
+            return False
+        if self.tagged:
+            return abs(start - self.caption.t_start) <= SAME_START_S
+        return text.lstrip()[:1] == self.caption.text.lstrip()[:1] != ""
 
 
 class EarlyCaptions:
     """When an early caption is due, and the one shown for the current utterance. One thread
     (the captioner) uses it."""
 
-    def __init__(self, rate: int, pause_s: float) -> None:
+    def __init__(self, rate: int, pause_s: float, range_db: float = 0.0) -> None:
         self._rate = rate
-        self._pause = PauseDetector(rate, pause_s)
+        self._range_db = range_db or None  # 0: the noise floor alone
+        self._pause = PauseDetector(rate, pause_s, range_db=self._range_db)
         self.shown: Shown | None = None
 
     def due(self, samples) -> bool:
-        """Feed audio in stream order; True once when a pause follows speech."""
-        return self._pause.update(samples)
+        """Feed audio in stream order; True once when a pause follows speech and still holds at
+        the end of ``samples`` (voice that resumed within them belongs to the next caption)."""
+        return self._pause.update(samples) and self._pause.quiet_s >= self._pause.silence_s - 1e-9
 
     def show(self, text: str, start: float, end: float, tagged: bool, tag: Tagger, sinks: list,
              heard_s: float, finals: int) -> None:
         """The words at once, untagged; then, when Vosk has placed the first word (``tagged``),
         the same words with the emotion of ``start``-``end``, so reading never waits for ONNX."""
         t0 = time.perf_counter()
-        first = tag.caption(text, start, end, None, None, 0.0, final=False)
+        first = tag.caption(text, start, end, None, None, 0.0, final=False, t_closed=heard_s)
         for sink in sinks:
             sink.caption(first)
         pred, model = tag.classify(start, end) if tagged else (None, None)
         if pred is not None:
             ms = (time.perf_counter() - t0) * 1000
-            again = tag.caption(text, start, end, pred, model, ms, final=False)
+            again = tag.caption(text, start, end, pred, model, ms, final=False, t_closed=heard_s)
             for sink in sinks:
                 sink.caption(again)
         self.shown = Shown(first, pred, model, heard_s, finals, tagged)
@@ -89,5 +96,5 @@ class EarlyCaptions:
 
     def new_stream(self) -> None:
         """Another source, another room: the noise floor is learnt afresh."""
-        self._pause = PauseDetector(self._rate, self._pause.silence_s)
+        self._pause = PauseDetector(self._rate, self._pause.silence_s, range_db=self._range_db)
         self.shown = None

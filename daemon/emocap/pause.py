@@ -8,6 +8,10 @@ percentile of the recent frames, so it follows the room) are voiced; once some v
 heard, ``silence_s`` of unvoiced frames is a pause, and the captioner closes the utterance
 at once (Vosk's FinalResult decodes what is left). Vosk's own rules still close utterances
 this misses (noise louder than the margin). One thread (the captioner) uses it.
+
+With ``range_db``, a frame is also unvoiced when it is more than that far below the window's
+loud frames (their 95th percentile): a clip's own room tone or a breath after the last word,
+louder than the floor learnt from quieter gaps, then ends the voice where the words end.
 """
 from __future__ import annotations
 
@@ -17,13 +21,15 @@ import numpy as np
 
 FRAME_S = 0.01
 FLOOR_PERCENTILE = 5
+LOUD_PERCENTILE = 95
 FLOOR_WINDOW_S = 10.0
 MIN_VOICED_S = 0.1  # a click or a breath is not an utterance
 
 
 class PauseDetector:
-    def __init__(self, rate: int, silence_s: float, margin_db: float = 15.0) -> None:
+    def __init__(self, rate: int, silence_s: float, margin_db: float = 15.0, range_db: float | None = None) -> None:
         self.silence_s = silence_s
+        self.range_db = range_db
         self.frame = int(rate * FRAME_S)
         self.need_quiet = max(1, round(silence_s / FRAME_S))
         self.margin_db = margin_db
@@ -42,7 +48,10 @@ class PauseDetector:
         frames = x[: n * self.frame].astype(np.float32).reshape(n, self.frame)
         db = 10 * np.log10((frames * frames).mean(axis=1) + 1.0)
         self._db.extend(db.tolist())
-        threshold = float(np.percentile(np.fromiter(self._db, float), FLOOR_PERCENTILE)) + self.margin_db
+        recent = np.fromiter(self._db, float)
+        threshold = float(np.percentile(recent, FLOOR_PERCENTILE)) + self.margin_db
+        if self.range_db is not None:
+            threshold = max(threshold, float(np.percentile(recent, LOUD_PERCENTILE)) - self.range_db)
         paused = False
         for voiced in db >= threshold:
             if voiced:
