@@ -1,6 +1,6 @@
-"""Early captions: at a pause the words so far and their tag go to the sinks at once; Vosk's
-final caption of the utterance follows and replaces them. The decoding is never cut, so the
-finals are exactly those of a run without early captions (real Vosk model, real speech)."""
+"""Early captions: at a pause the words so far go to the sinks at once, then with their tag;
+Vosk's final caption of the utterance follows and replaces them. The decoding is never cut, so
+on the demo the finals are those of a run without early captions (real Vosk model, real speech)."""
 import dataclasses
 import io
 import json

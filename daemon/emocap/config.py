@@ -129,8 +129,8 @@ class CaptionConfig:
     spacing: str = _f("kiwi", choices=("kiwi", "none"))
     """Re-space Vosk's morpheme-split Korean into words with kiwipiepy (none when not installed)."""
     early_pause_s: float = _f(0.35, lo=0.0, hi=5.0)
-    """A pause this long, seconds, shows the words so far with their tag at once, as an early
-    caption that Vosk's final caption replaces (emocap/captioner.py); 0: finals only."""
+    """A pause this long, seconds, shows the words so far at once, then with their tag, as an
+    early caption that Vosk's final caption replaces (emocap/early.py); 0: finals only."""
     early_range_db: float = _f(45.0, lo=0.0, hi=120.0)
     """For that pause, audio this many dB under the recent speech is not voice (a room's tone
     after the last word); 0: the noise floor alone decides (emocap/pause.py)."""

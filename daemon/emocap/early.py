@@ -5,12 +5,12 @@ Vosk's endpointer closes an utterance a second or more after the last word (its 
 ``[captions] early_pause_s`` in the audio itself (emocap/pause.py) shows the words so far at
 once: Vosk's partial result, the best path through what was fed, as a caption that is not
 final, and a moment later the same words with the emotion of the speech up to where the pause
-began. The decoding goes on
-untouched, so the final captions are exactly those of a run without early captions; when
-Vosk closes the utterance its final caption replaces the early one and keeps the early tag
-when it is the same speech, so the tag does not change under the reader's eyes and the
-emotion runs once. The partial text may differ from the final one, mostly in the last word
-(README, "Caption latency": how often, and the text's CER).
+began. The decoding goes on uncut (no final result is taken at the pause; only the pending
+audio goes to Vosk as a short block, so its endpointer may look a block sooner); when Vosk
+closes the utterance its final caption replaces the early one and keeps the early tag when it
+is the same speech, so the tag does not change under the reader's eyes and the emotion runs
+once. The partial text may differ from the final one, mostly in the last syllables (README,
+"Caption latency": how often, and the text's CER).
 """
 from __future__ import annotations
 
