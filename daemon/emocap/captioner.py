@@ -123,9 +123,8 @@ class Captioner:
         while len(self._pending) >= self._feed_size:
             block, self._pending = self._pending[: self._feed_size], self._pending[self._feed_size :]
             self._recognise(block)
-        # Checked per chunk as it arrives, not per block: the pause's audio still pending goes to
-        # Vosk first (a short block; the next one starts the grid afresh, inside the pause), so the
-        # partial has heard all of the pause and the caption need not wait for the block to fill.
+        # Per chunk, not per block: the pause's pending audio goes to Vosk as a short block, so the
+        # partial has heard all of the pause without waiting for the block to fill.
         if self._early is not None and self._early.due(samples):
             self._flush()
             self._show_early()
