@@ -78,7 +78,9 @@ def test_recycling_mid_stream_loses_no_speech(cfg, recognizer, joined, monkeypat
     monkeypatch.setattr(captioner, "Recycler",
                         functools.partial(recycle.Recycler, min_gap_s=0.0, mid_stream_after_s=0.0))
     recycled, _, n = run(cfg, recognizer, [joined], 1.0)
-    assert len(plain) >= 3, "the joined stream should close an utterance per clip"
+    # Vosk's endpointer closes two or three utterances in it (it joins two clips across this
+    # room's pauses, or not, by where its blocks end): at least one closes mid-stream.
+    assert len(plain) >= 2 and plain[0].t_end < ends[0] - 1.0, "no utterance closed mid-stream"
     assert n >= 2  # after the mid-stream finals, and at the end
     assert key(recycled[0]) == key(plain[0])  # before any recycle
     # The same speech is captioned: every plain utterance overlaps a recycled one, and the

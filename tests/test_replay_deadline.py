@@ -42,7 +42,8 @@ class Captions:
         pass
 
     def caption(self, event) -> None:
-        self.captions.append(event)
+        if event.final:  # early captions (untagged first) are replaced by their finals
+            self.captions.append(event)
 
     def close(self) -> None:
         pass
