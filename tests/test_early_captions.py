@@ -5,11 +5,13 @@ import dataclasses
 import io
 import json
 
+import numpy as np
+
 from emocap import asr, config
 from emocap.audio.files import load_audio
 from emocap.captioner import AudioChunk, Captioner, StreamEnd
 from emocap.captions import Caption
-from emocap.early import Shown
+from emocap.early import EarlyCaptions, Shown
 from emocap.display.terminal import JsonSink, TerminalSink
 from emocap.emotion.engine import EmotionEngine
 from emocap.meter import Meter
@@ -140,3 +142,13 @@ def test_an_early_caption_covers_the_final_it_showed_whole():
     assert not untagged.covers(1.2, 3.4, "저기 생맥주도")  # another first word
     assert not untagged.covers(1.2, 3.6, final)  # a word after what had been heard
     assert not Shown(dataclasses.replace(caption, text=""), None, None, 3.5, 0, False).covers(1.2, 3.4, "")
+
+
+def test_a_pause_that_voice_ends_within_the_same_chunk_shows_nothing():
+    rng = np.random.default_rng(0)
+    sound = lambda s, rms: rng.normal(0, rms, int(s * 16000)).astype(np.int16)  # noqa: E731
+    early = EarlyCaptions(16000, 0.25)
+    assert not early.due(sound(3, 3)) and not early.due(sound(1, 3000))  # a floor, then voice
+    # 0.3 s of quiet then voice again, all in one chunk: when it arrives the pause is over.
+    assert not early.due(np.concatenate([sound(0.3, 3), sound(0.2, 3000)]))
+    assert early.due(sound(0.3, 3))  # the quiet after that voice holds to the chunk's end
