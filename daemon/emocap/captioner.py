@@ -168,7 +168,7 @@ class Captioner:
         self._closed(self._rec.finish())
         self._engine.new_stream()  # the next source may be another voice
         if self._pause is not None:  # and another room: its noise floor is learnt afresh
-            self._pause = PauseDetector(self._rate, self._pause.silence_s)
+            self._pause.relearn()
         if self._early is not None:
             self._early.new_stream()
 

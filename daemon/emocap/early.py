@@ -57,14 +57,13 @@ class EarlyCaptions:
 
     def __init__(self, rate: int, pause_s: float, range_db: float = 0.0) -> None:
         self._rate = rate
-        self._range_db = range_db or None  # 0: the noise floor alone
-        self._pause = PauseDetector(rate, pause_s, range_db=self._range_db)
+        self._pause = PauseDetector(rate, pause_s, range_db=range_db)
         self.shown: Shown | None = None
 
     def due(self, samples) -> bool:
         """Feed audio in stream order; True once when a pause follows speech and still holds at
         the end of ``samples`` (voice that resumed within them belongs to the next caption)."""
-        return self._pause.update(samples) and self._pause.quiet_s >= self._pause.silence_s - 1e-9
+        return self._pause.update(samples)
 
     def show(self, text: str, start: float, end: float, tagged: bool, tag: Tagger, sinks: list,
              heard_s: float, finals: int) -> None:
@@ -96,5 +95,5 @@ class EarlyCaptions:
 
     def new_stream(self) -> None:
         """Another source, another room: the noise floor is learnt afresh."""
-        self._pause = PauseDetector(self._rate, self._pause.silence_s, range_db=self._range_db)
+        self._pause.relearn()
         self.shown = None

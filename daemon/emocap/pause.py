@@ -9,9 +9,11 @@ heard, ``silence_s`` of unvoiced frames is a pause, and the captioner closes the
 at once (Vosk's FinalResult decodes what is left). Vosk's own rules still close utterances
 this misses (noise louder than the margin). One thread (the captioner) uses it.
 
-With ``range_db``, a frame is also unvoiced when it is more than that far below the window's
-loud frames (their 95th percentile): a clip's own room tone or a breath after the last word,
-louder than the floor learnt from quieter gaps, then ends the voice where the words end.
+With ``range_db`` (> 0), a frame is also unvoiced when it is more than that far below the
+window's loud frames (their 95th percentile): a clip's own room tone or a breath after the last
+word, louder than the floor learnt from quieter gaps, then ends the voice where the words end.
+A pause is reported only when it still holds at the end of the audio fed: voice that resumed
+within the same call belongs to what follows, not to the text closed or shown at the pause.
 """
 from __future__ import annotations
 
@@ -27,19 +29,25 @@ MIN_VOICED_S = 0.1  # a click or a breath is not an utterance
 
 
 class PauseDetector:
-    def __init__(self, rate: int, silence_s: float, margin_db: float = 15.0, range_db: float | None = None) -> None:
+    def __init__(self, rate: int, silence_s: float, margin_db: float = 15.0, range_db: float = 0.0) -> None:
         self.silence_s = silence_s
-        self.range_db = range_db
+        self.range_db = range_db  # 0: the floor alone decides
         self.frame = int(rate * FRAME_S)
         self.need_quiet = max(1, round(silence_s / FRAME_S))
         self.margin_db = margin_db
         self._db: deque[float] = deque(maxlen=int(FLOOR_WINDOW_S / FRAME_S))
+        self.relearn()
+
+    def relearn(self) -> None:
+        """Another source, another room: the noise floor and the voice so far are learnt afresh."""
+        self._db.clear()
         self._rest = np.zeros(0, dtype=np.int16)
         self._voiced = 0  # voiced frames since the last pause
         self._quiet = 0  # unvoiced frames in a row
 
     def update(self, samples: np.ndarray) -> bool:
-        """Feed audio in stream order; True once when a pause follows enough voice."""
+        """Feed audio in stream order; True once when a pause follows enough voice and still
+        holds at the end of ``samples``."""
         x = np.concatenate((self._rest, samples))
         n = len(x) // self.frame
         self._rest = x[n * self.frame :]
@@ -48,10 +56,10 @@ class PauseDetector:
         frames = x[: n * self.frame].astype(np.float32).reshape(n, self.frame)
         db = 10 * np.log10((frames * frames).mean(axis=1) + 1.0)
         self._db.extend(db.tolist())
-        recent = np.fromiter(self._db, float)
-        threshold = float(np.percentile(recent, FLOOR_PERCENTILE)) + self.margin_db
-        if self.range_db is not None:
-            threshold = max(threshold, float(np.percentile(recent, LOUD_PERCENTILE)) - self.range_db)
+        floor, loud = np.percentile(np.fromiter(self._db, float), (FLOOR_PERCENTILE, LOUD_PERCENTILE))
+        threshold = floor + self.margin_db
+        if self.range_db > 0:
+            threshold = max(threshold, loud - self.range_db)
         paused = False
         for voiced in db >= threshold:
             if voiced:
@@ -60,7 +68,7 @@ class PauseDetector:
             self._quiet += 1
             if self._quiet >= self.need_quiet and self._voiced * FRAME_S >= MIN_VOICED_S:
                 self._voiced, paused = 0, True
-        return paused
+        return paused and self._quiet >= self.need_quiet
 
     @property
     def quiet_s(self) -> float:
