@@ -53,8 +53,8 @@ def key(c):
     return c.text, round(c.t_start, 3), round(c.t_end, 3), c.emotion, round(c.confidence, 4)
 
 
-def run(cfg, recognizer, paths, max_rss_mb):
-    cfg = dataclasses.replace(cfg, asr=dataclasses.replace(cfg.asr, max_rss_mb=max_rss_mb))
+def run(cfg, recognizer, paths, max_rss_mb, gap_s=0.0):
+    cfg = dataclasses.replace(cfg, asr=dataclasses.replace(cfg.asr, max_rss_mb=max_rss_mb, recycle_gap_s=gap_s))
     meter, sink = Meter(), Collect()
     engine = EmotionEngine(cfg.emotion, meter, "small")
     sources = [FileSource(p, 16000, 1600, realtime=False) for p in paths]
@@ -64,10 +64,9 @@ def run(cfg, recognizer, paths, max_rss_mb):
     return sink.captions, ends, meter.snapshot()["counts"].get("asr_recycles", 0)
 
 
-def test_recycling_at_stream_ends_changes_no_caption(cfg, recognizer, shared_data, monkeypatch):
+def test_recycling_at_stream_ends_changes_no_caption(cfg, recognizer, shared_data):
     streams = [shared_data / f for f in (*SPEECH, EN)]
     plain, ends, none = run(cfg, recognizer, streams, 0.0)
-    monkeypatch.setattr(captioner, "Recycler", functools.partial(recycle.Recycler, min_gap_s=0.0))
     recycled, _, n = run(cfg, recognizer, streams, 1.0)  # 1 MB: always over the limit
     assert none == 0 and n == len(streams)  # every stream end; no stream is long enough for mid-stream
     assert len(plain) >= len(streams) and [key(c) for c in recycled] == [key(c) for c in plain]
@@ -76,7 +75,7 @@ def test_recycling_at_stream_ends_changes_no_caption(cfg, recognizer, shared_dat
 def test_recycling_mid_stream_loses_no_speech(cfg, recognizer, joined, monkeypatch):
     plain, ends, _ = run(cfg, recognizer, [joined], 0.0)
     monkeypatch.setattr(captioner, "Recycler",
-                        functools.partial(recycle.Recycler, min_gap_s=0.0, mid_stream_after_s=0.0))
+                        functools.partial(recycle.Recycler, mid_stream_after_s=0.0))
     recycled, _, n = run(cfg, recognizer, [joined], 1.0)
     # Vosk's endpointer closes two or three utterances in it (it joins two clips across this
     # room's pauses, or not, by where its blocks end): at least one closes mid-stream.

@@ -37,7 +37,8 @@ class Captioner:
     def __init__(self, recognizer: Recognizer, engine: EmotionEngine, sinks: list[Sink], *, emoji: dict[str, str],
                  sample_rate: int, history_s: float, partials: bool, feed_ms: int, meter: Meter,
                  queue_size: int, pause_s: float = 0.0, pause_gate: Callable[[str], bool] | None = None,
-                 max_rss_mb: float = 0.0, early_s: float = 0.0, early_range_db: float = 0.0) -> None:
+                 max_rss_mb: float = 0.0, recycle_gap_s: float = 60.0, early_s: float = 0.0,
+                 early_range_db: float = 0.0) -> None:
         self._rec, self._engine, self._sinks = recognizer, engine, sinks
         # pause_s > 0: a pause in the audio closes the utterance at once (emocap/pause.py),
         # unless pause_gate(text) is False: the text cannot end a sentence (emocap/sentence_end.py)
@@ -61,7 +62,8 @@ class Captioner:
         self._origin_s = 0.0
         self._stream_start = 0  # recogniser clock at the current stream's start
         # A stand-in recogniser without recycle() (tests wrap the real one) never recycles.
-        self._recycler = Recycler(max_rss_mb if hasattr(recognizer, "recycle") else 0.0, meter, sample_rate)
+        self._recycler = Recycler(max_rss_mb if hasattr(recognizer, "recycle") else 0.0, meter, sample_rate,
+                                  min_gap_s=recycle_gap_s)
         self.error: Exception | None = None
         self.finished = threading.Event()
         self._deadline: float | None = None
@@ -200,8 +202,7 @@ class Captioner:
         self._redo_from = self._fed()
 
     def _maybe_recycle(self, final: Utterance | None) -> None:
-        """At an utterance boundary (after ``final``, or None at a stream's end): a fresh
-        recogniser once RSS passed ``[asr] max_rss_mb`` (see recycle.py)."""
+        """At an utterance boundary (after ``final``; None: a stream's end): a fresh recogniser if due."""
         into = None if final is None else self._rec.samples - self._stream_start
         if not self._recycler.due(self._rec.samples, into):
             return
@@ -240,8 +241,7 @@ class Captioner:
         first_partial = self._first_partial_ns if self._rec.finals == self._finals_seen + 1 else None
         self._finals_seen, self._first_partial_ns = self._rec.finals, None
         caption = self._tag.caption(utt.text, start, end, pred, model, latency_ms, first_partial_ns=first_partial,
-                                t_closed=self._history.total / self._rate,  # audio heard when it closed
-                                **more)
+                                t_closed=self._history.total / self._rate, **more)  # t_closed: audio heard
         self._meter.latency("caption", latency_ms)
         if caption.speech_end_ns is not None:
             self._meter.latency("speech_end", (caption.t_mono_ns - caption.speech_end_ns) / 1e6)

@@ -63,6 +63,9 @@ class AsrConfig:
     there (emocap/sentence_end.py, needs Kiwi), and Vosk keeps its model's rules."""
     max_rss_mb: float = _f(850.0, lo=0.0, hi=65536.0)
     """RSS, MiB, past which the recogniser is recycled at the next utterance boundary; 0: never."""
+    recycle_gap_s: float = _f(60.0, lo=0.0, hi=86400.0)
+    """Audio, s, between two recycles at least: its graph cache, refilled after each, is what
+    decodes fast (README: a shorter gap lowers peak RSS and costs decoding time)."""
     final: str = _f("best-path", choices=("best-path", "mbr"))
     """The text of a final result: best-path, the lattice's best path; mbr, Vosk's default
     minimum-Bayes-risk words (0.38 CER points worse on ../shared's Korean speech; README)."""

@@ -71,7 +71,8 @@ class Service:
                                    feed_ms=cfg.asr.feed_ms, meter=meter,
                                    queue_size=max(1, round(a.queue_s * 1000 / a.chunk_ms)),
                                    pause_s=cfg.asr.endpoint_silence_s, pause_gate=pause_gate,
-                                   max_rss_mb=cfg.asr.max_rss_mb, early_s=cfg.captions.early_pause_s,
+                                   max_rss_mb=cfg.asr.max_rss_mb, recycle_gap_s=cfg.asr.recycle_gap_s,
+                                   early_s=cfg.captions.early_pause_s,
                                    early_range_db=cfg.captions.early_range_db)
         self._measure(meter)
         self.state = State.CREATED

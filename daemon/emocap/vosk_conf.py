@@ -4,7 +4,8 @@ Vosk 0.3.45 takes Kaldi's options only from the model folder: the decoder's and 
 from ``conf/model.conf``, the feature extractor's from ``conf/mfcc.conf``. When config changes
 one of them (``[asr] endpoint_silence_s``: emocap/endpoint.py; ``[asr] dither``), the model is
 loaded from a temporary copy of its folder: symbolic links to every file but the conf files
-we rewrite. Vosk reads all files while the model loads, so the copy is removed then.
+we rewrite and graph/Gr.fst, copied without its unused word list (emocap/vosk_graph.py). Vosk
+reads all files while the model loads, so the copy is removed then.
 
 Dither: Kaldi adds Gaussian noise of this amplitude (int16 units) to every frame before its
 MFCCs, seeded per frame from the C library's process-wide ``rand()``, so the noise depends on
@@ -16,12 +17,15 @@ Kaldi's default (1.0) applies unless config says otherwise.
 from __future__ import annotations
 
 import contextlib
+import logging
 import tempfile
 from pathlib import Path
 from typing import Iterator
 
-from emocap import endpoint
+from emocap import endpoint, vosk_graph
 from emocap.errors import ModelError
+
+log = logging.getLogger(__name__)
 
 KALDI_DITHER = 1.0
 """Kaldi's --dither when a model's mfcc.conf sets none (FrameExtractionOptions)."""
@@ -63,12 +67,29 @@ def rewritten(path: Path, silence_s: float = 0.0, dither: float = KALDI_DITHER) 
     return out
 
 
+def _link_tree(src: Path, dst: Path, replaced: set[str], rel: str = "") -> None:
+    """Symbolic links in ``dst`` to every entry of ``src``, descending only into the folders
+    that hold a ``replaced`` path (relative, with /), which is left for the caller to write."""
+    for entry in src.iterdir():
+        name = f"{rel}{entry.name}"
+        if name in replaced:
+            continue
+        if any(r.startswith(name + "/") for r in replaced):
+            (dst / entry.name).mkdir()
+            _link_tree(entry, dst / entry.name, replaced, name + "/")
+        else:
+            (dst / entry.name).symlink_to(entry.resolve())
+
+
 @contextlib.contextmanager
 def model_folder(path: Path, silence_s: float = 0.0, dither: float = KALDI_DITHER) -> Iterator[Path]:
-    """The folder to load the Vosk model from: ``path`` itself when its own options apply,
-    else a temporary copy with ours (see ``rewritten``), removed on exit."""
-    conf = rewritten(path, silence_s, dither)
-    if not conf:
+    """The folder to load the Vosk model from: ``path`` itself when its own options and files
+    apply, else a temporary copy with ours (see ``rewritten``) and Gr.fst without its unused
+    word list (emocap/vosk_graph.py), removed on exit."""
+    conf = {f"conf/{name}": text for name, text in rewritten(path, silence_s, dither).items()}
+    graph = path / vosk_graph.GRAPH
+    span = vosk_graph.input_symbols_span(graph) if graph.is_file() else None
+    if not conf and span is None:
         yield path
         return
     try:
@@ -77,13 +98,14 @@ def model_folder(path: Path, silence_s: float = 0.0, dither: float = KALDI_DITHE
         raise ModelError(f"{tempfile.gettempdir()}: cannot make the Vosk model's runtime folder ({e})") from None
     with tmp:
         root = Path(tmp.name)
-        for entry in path.iterdir():
-            if entry.name != "conf":
-                (root / entry.name).symlink_to(entry.resolve())
-        (root / "conf").mkdir()
-        for entry in (path / "conf").iterdir():
-            if entry.name not in conf:
-                (root / "conf" / entry.name).symlink_to(entry.resolve())
+        _link_tree(path, root, set(conf) | ({vosk_graph.GRAPH} if span else set()))
         for name, text in conf.items():
-            (root / "conf" / name).write_text(text, encoding="utf-8")
+            (root / name).write_text(text, encoding="utf-8")
+        if span:
+            try:
+                vosk_graph.write_without_input_symbols(graph, root / vosk_graph.GRAPH, span)
+            except OSError as e:  # a full /tmp costs memory, not the service
+                log.warning("%s: loaded as it is, its copy without the input word list failed (%s)", graph, e)
+                (root / vosk_graph.GRAPH).unlink(missing_ok=True)
+                (root / vosk_graph.GRAPH).symlink_to(graph.resolve())
         yield root
