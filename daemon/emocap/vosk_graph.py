@@ -24,7 +24,7 @@ table before it (UTF-8 text never holds 0xfb, and keys and lengths are far below
 HAS_ISYMBOLS, HAS_OSYMBOLS = 1, 2
 GRAPH = "graph/Gr.fst"
 """The language-model graph of a lookahead Vosk model, relative to its folder."""
-_HEAD = 1 << 20  # bytes read to parse the header before searching on
+_BLOCK = 1 << 20  # bytes read at a time while searching and copying
 
 
 def _header_end(f) -> tuple[int, int] | None:
@@ -63,7 +63,7 @@ def input_symbols_span(path: Path) -> tuple[int, int, int] | None:
         if f.read(4) != struct.pack("<i", SYMBOLS_MAGIC):
             return None
         magic, pos, tail = struct.pack("<i", SYMBOLS_MAGIC), start + 4, b""
-        while block := f.read(_HEAD):  # the next table's magic ends the input table
+        while block := f.read(_BLOCK):  # the next table's magic ends the input table
             at = (tail + block).find(magic)
             if at >= 0:
                 return flags_at, start, pos - len(tail) + at
@@ -81,4 +81,4 @@ def write_without_input_symbols(src: Path, dst: Path, span: tuple[int, int, int]
         struct.pack_into("<i", head, flags_at, flags & ~HAS_ISYMBOLS)
         out.write(head)
         f.seek(end)
-        shutil.copyfileobj(f, out, _HEAD)
+        shutil.copyfileobj(f, out, _BLOCK)
