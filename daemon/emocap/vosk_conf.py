@@ -105,7 +105,7 @@ def model_folder(path: Path, silence_s: float = 0.0, dither: float = KALDI_DITHE
             try:
                 vosk_graph.write_without_input_symbols(graph, root / vosk_graph.GRAPH, span)
             except OSError as e:  # a full /tmp costs memory, not the service
-                log.warning("%s: loaded as it is, its copy without the input word list failed (%s)", graph, e)
+                log.warning("%s: no copy without its unused word list (%s); loaded as it is, ~70 MB more", graph, e)
                 (root / vosk_graph.GRAPH).unlink(missing_ok=True)
                 (root / vosk_graph.GRAPH).symlink_to(graph.resolve())
         yield root
