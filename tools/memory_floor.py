@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """What the service's parts hold in memory, step by step in one process: Python and the two
 ONNX sessions, the Vosk model, its first decode (the demo), then Kiwi spacing. Prints VmRSS
-after each step, MiB (the README's "Why 900 MB cannot hold with Kiwi spacing").
+after each step, MiB (the README's "Why 900 MB does not hold with Kiwi spacing and the default gap").
 
     python tools/memory_floor.py
 """
