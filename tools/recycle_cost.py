@@ -26,7 +26,7 @@ def decode(gap: float, n: int, seed: int) -> dict:
 
     from emocap import asr, vosk_conf
     from emocap.audio.files import load_audio
-    from emocap.recycle import _trim, rss_mb
+    from emocap.recycle import rss_mb, trim_heap
 
     folder = shared_data() / "asr" / "ko"
     with open(folder / "manifest.csv", newline="") as f:
@@ -41,7 +41,7 @@ def decode(gap: float, n: int, seed: int) -> dict:
     for x in clips:
         if 0 <= gap <= since:
             rec = None  # the old one's cache goes before the new one fills its own
-            _trim()
+            trim_heap()
             rec, since, recycles = asr.open_recognizer(model, 16000), 0.0, recycles + 1
         pcm = x.tobytes()
         for i in range(0, len(pcm), 8000):  # [asr] feed_ms = 250

@@ -38,7 +38,7 @@ def rss_mb() -> float:
         return 0.0
 
 
-def _trim() -> None:
+def trim_heap() -> None:
     """Hand freed heap back to the kernel (glibc keeps it otherwise, and RSS would not fall)."""
     try:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
@@ -70,7 +70,7 @@ class Recycler:
 
     def recycled(self, samples: int, before_mb: float) -> None:
         """Record a recycle done at ``samples``: count it, trim the heap, log the effect."""
-        _trim()
+        trim_heap()
         self._last, self.count = samples, self.count + 1
         self.meter.count("asr_recycles")
         log.info("recogniser recycled at %.0f MB RSS (limit %.0f MB): now %.0f MB",
