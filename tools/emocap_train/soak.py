@@ -153,8 +153,7 @@ def main(argv: list[str] | None = None) -> int:
         cfg = dataclasses.replace(cfg, perf=dataclasses.replace(cfg.perf, log_path=str(Path(tmp) / "perf.jsonl")))
         report = run_soak(cfg, entries, sample_s=args.sample_s, max_wall_s=args.max_wall_s, progress=args.progress)
     played = [f for f, _ in entries[: report["files_played"]]]
-    exp = soak_expected.expected(played, args.cache, cfg.asr.model, cfg.asr.feed_ms, cfg.asr.dither,
-                                 cfg.asr.final, compute=not args.no_compute_expected)
+    exp = soak_expected.expected(played, args.cache, soak_expected.Feeding.of(cfg), compute=not args.no_compute_expected)
     report["counts"] = compare(report.pop("per_file"), played, exp)
     report.update(hours_requested=args.hours, seed=args.seed, distinct_files=len(set(played)),
                   dither=bool(cfg.asr.dither), cpu=cpu_name())

@@ -1,26 +1,33 @@
 """Utterances expected per file in a soak: the finals Vosk gives for the file decoded alone.
 
 "Alone" means a fresh decoder and feature pipeline on the configured Vosk model at
-``[asr] dither`` and ``[asr] final`` (loaded as the service loads it: emocap/vosk_conf.py; digital silence filled as
-the service fills it when dither is off), fed the file in the same ``[asr] feed_ms`` blocks as
-the captioner feeds it from a stream's start, then ``FinalResult()``; a final counts when it has
-text and word times (what the captioner turns into a caption). One ``KaldiRecognizer`` serves
-all files, finalised after each (an empty ``AcceptWaveform`` first, so that a file whose last
-block closed an utterance is finalised too and the next starts clean): it keeps only its cache
-of the composed graph, which changes no result, and a fresh ``KaldiRecognizer`` per file was
-2.8x slower (the playlist's first 30 files: 71 s against 26 s on a 2-vCPU AMD EPYC, one-off,
-the same finals and texts). The service must give exactly this many captions per file,
-whatever ran before it (other files, recogniser recycling).
+``[asr] dither`` and ``[asr] final`` (loaded as the service loads it: emocap/vosk_conf.py;
+digital silence filled as the service fills it when dither is off), fed the file as the
+captioner feeds a stream from its start (``Feeding``): ``[audio] chunk_ms`` chunks gathered
+into ``[asr] feed_ms`` blocks, and, with early captions on, the pending audio sent as a short
+block at each pause their detector reports (emocap/early.py, emocap/pause.py). Those short
+blocks move Vosk's endpointer by a block now and then, and with it where an utterance is
+split, so they are part of what decides the count. Then ``FinalResult()``; a final counts when
+it has text and word times (what the captioner turns into a caption). ``[asr]
+endpoint_silence_s`` (a pause closing an utterance) is not modelled: soak with it at 0.
+
+One ``KaldiRecognizer`` serves all files, finalised after each (an empty ``AcceptWaveform``
+first, so that a file whose last block closed an utterance is finalised too and the next
+starts clean): it keeps only its cache of the composed graph, which changes no result, and a
+fresh ``KaldiRecognizer`` per file was 2.8x slower (the playlist's first 30 files: 71 s
+against 26 s on a 2-vCPU AMD EPYC, one-off, the same finals and texts). The service must give
+exactly this many captions per file, whatever ran before it (other files, recogniser recycling).
 
 Counts are cached in a JSON file keyed by path, size and mtime, under a header naming the
-model folder, feed_ms, dither and final (a different model, block size, dither or final starts a fresh cache). Decoding
-runs in its own process (this file run as a script), so the soak's RSS never includes it.
+feeding (another model, block, chunk, dither, final or pause setting starts a fresh cache).
+Decoding runs in its own process (this file run as a script), so the soak's RSS never includes it.
 
-    python tools/soak_expected.py --cache PATH --feed-ms 250 [--dither 0] [--final mbr] [--model DIR] FILE...
+    python tools/soak_expected.py --cache PATH [--config CFG] [--dither 0] [--early-pause-s 0] FILE...
 """
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import subprocess
@@ -28,6 +35,33 @@ import sys
 from pathlib import Path
 
 DAEMON = Path(__file__).resolve().parents[2] / "daemon"
+RATE = 16000
+
+
+@dataclasses.dataclass(frozen=True)
+class Feeding:
+    """What of the config decides where Vosk closes utterances in a file."""
+
+    model: str = ""
+    feed_ms: int = 250
+    chunk_ms: int = 100
+    dither: float = 0.0
+    final: str = "best-path"
+    early_pause_s: float = 0.0
+    early_range_db: float = 0.0
+
+    @classmethod
+    def of(cls, cfg) -> "Feeding":
+        return cls(str(cfg.asr.model), cfg.asr.feed_ms, cfg.audio.chunk_ms, cfg.asr.dither, cfg.asr.final,
+                   cfg.captions.early_pause_s, cfg.captions.early_range_db)
+
+    def args(self) -> list[str]:
+        """This feeding as command-line options of ``main``."""
+        return [x for f in dataclasses.fields(self) for x in (_flag(f.name), str(getattr(self, f.name)))]
+
+
+def _flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
 
 
 def _key(path: str) -> str:
@@ -35,79 +69,102 @@ def _key(path: str) -> str:
     return f"{path}|{st.st_size}|{st.st_mtime_ns}"
 
 
-def _header(model: str, feed_ms: int, dither: float, final: str) -> dict:
-    return {"model": str(model), "feed_ms": feed_ms, "dither": dither, "final": final}
-
-
-def load_cache(cache: Path, model: str, feed_ms: int, dither: float, final: str) -> dict[str, int]:
+def load_cache(cache: Path, feeding: Feeding) -> dict[str, int]:
     try:
         data = json.loads(cache.read_text())
     except (OSError, ValueError):
         return {}
-    return data.get("counts", {}) if data.get("header") == _header(model, feed_ms, dither, final) else {}
+    return data.get("counts", {}) if data.get("header") == dataclasses.asdict(feeding) else {}
 
 
-def save_cache(cache: Path, model: str, feed_ms: int, dither: float, final: str, counts: dict[str, int]) -> None:
+def save_cache(cache: Path, feeding: Feeding, counts: dict[str, int]) -> None:
     cache.parent.mkdir(parents=True, exist_ok=True)
     tmp = cache.with_suffix(f".tmp{os.getpid()}")
-    tmp.write_text(json.dumps({"header": _header(model, feed_ms, dither, final), "counts": counts}))
+    tmp.write_text(json.dumps({"header": dataclasses.asdict(feeding), "counts": counts}))
     tmp.replace(cache)  # atomic: a soak reading the cache meanwhile sees old or new, never half
 
 
-def expected(paths: list[str], cache: Path, model: str, feed_ms: int, dither: float, final: str = "best-path",
-             compute: bool = True) -> dict[str, int]:
+def expected(paths: list[str], cache: Path, feeding: Feeding, compute: bool = True) -> dict[str, int]:
     """Expected finals for each distinct path (missing ones decoded in a child process first,
     unless ``compute`` is False: then only the cached ones are returned)."""
-    counts = load_cache(cache, model, feed_ms, dither, final)
+    counts = load_cache(cache, feeding)
     todo = sorted({p for p in paths if _key(p) not in counts})
     if todo and compute:
         env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(DAEMON), os.environ.get("PYTHONPATH", "")]))
         subprocess.run([sys.executable, str(Path(__file__).resolve().parents[1] / "soak_expected.py"),
-                        "--cache", str(cache), "--feed-ms", str(feed_ms), "--dither", str(dither),
-                        "--final", final, "--model", str(model), "--stdin"], input="\n".join(todo), text=True, env=env, check=True)
-        counts = load_cache(cache, model, feed_ms, dither, final)
+                        "--cache", str(cache), *feeding.args(), "--stdin"], input="\n".join(todo), text=True,
+                       env=env, check=True)
+        counts = load_cache(cache, feeding)
     return {p: counts[_key(p)] for p in set(paths) if _key(p) in counts}
 
 
-def count_finals(rec, path: str, rate: int, feed: int, dither: float) -> int:
-    """Finals of one file through ``rec`` (emocap.asr.open_recognizer), left finalised."""
+def count_finals(rec, path: str, feeding: Feeding) -> int:
+    """Finals of one file through ``rec`` (emocap.asr.open_recognizer), fed as the captioner
+    feeds it (emocap/captioner.py, ``_feed``), left finalised."""
+    import numpy as np
+
+    from emocap.asr import final_words
     from emocap.audio.files import load_audio
     from emocap.digital_silence import SilenceFill
+    from emocap.pause import PauseDetector
 
-    pcm = load_audio(path, rate).tobytes()
-    fill = SilenceFill() if not dither else (lambda block: block)
-    results = [rec.Result() for i in range(0, len(pcm), 2 * feed) if rec.AcceptWaveform(fill(pcm[i : i + 2 * feed]))]
+    pcm = load_audio(path, RATE)
+    fill = SilenceFill() if not feeding.dither else (lambda block: block)
+    pause = PauseDetector(RATE, feeding.early_pause_s, range_db=feeding.early_range_db) \
+        if feeding.early_pause_s > 0 else None
+    feed, chunk, finals = RATE * feeding.feed_ms // 1000, RATE * feeding.chunk_ms // 1000, 0
+
+    def accept(block: np.ndarray) -> None:
+        nonlocal finals
+        if rec.AcceptWaveform(fill(block.tobytes())) and all(final_words(rec.Result())):
+            finals += 1
+            if pause is not None:
+                pause.reset()  # as the captioner's EarlyCaptions.closed() does on a caption
+
+    pending = pcm[:0]
+    for i in range(0, len(pcm), chunk):
+        pending = np.concatenate((pending, pcm[i : i + chunk]))
+        while len(pending) >= feed:
+            accept(pending[:feed])
+            pending = pending[feed:]
+        if pause is not None and pause.update(pcm[i : i + chunk]) and len(pending):
+            accept(pending)
+            pending = pending[:0]
+    if len(pending):
+        accept(pending)
     rec.AcceptWaveform(b"")  # after an endpoint, FinalResult() alone would not finalise
-    results.append(rec.FinalResult())
-    from emocap.asr import final_words
+    return finals + all(final_words(rec.FinalResult()))
 
-    return sum(1 for text, words in map(final_words, results) if text and words)
+
+def parse(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description="decode files alone, fed as the service feeds them, and cache "
+                                            "their final counts")
+    p.add_argument("--cache", type=Path, required=True)
+    p.add_argument("--config", type=Path, help="config the feeding is read from (default: the shipped one)")
+    for f in dataclasses.fields(Feeding):
+        p.add_argument(_flag(f.name), type=type(f.default), help=f"override the config's {f.name}")
+    p.add_argument("--stdin", action="store_true", help="read the file list from stdin, one per line")
+    p.add_argument("files", nargs="*")
+    return p.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description="decode files alone and cache their final counts")
-    p.add_argument("--cache", type=Path, required=True)
-    p.add_argument("--feed-ms", type=int, default=250)
-    p.add_argument("--dither", type=float, default=0.0, help="Kaldi's --dither ([asr] dither)")
-    p.add_argument("--final", default="best-path", choices=("best-path", "mbr"), help="[asr] final")
-    p.add_argument("--model", default="", help="Vosk model folder (default: the packaged Korean one)")
-    p.add_argument("--stdin", action="store_true", help="read the file list from stdin, one per line")
-    p.add_argument("files", nargs="*")
-    args = p.parse_args(argv)
+    args = parse(argv)
     import vosk
 
-    from emocap import asr, vosk_conf
+    from emocap import asr, config, vosk_conf
 
+    given = {f.name: getattr(args, f.name) for f in dataclasses.fields(Feeding) if getattr(args, f.name) is not None}
+    feeding = dataclasses.replace(Feeding.of(config.load(args.config)), **given)
     vosk.SetLogLevel(-1)
-    with vosk_conf.model_folder(asr.model_dir(args.model), dither=args.dither) as folder:
+    with vosk_conf.model_folder(asr.model_dir(feeding.model), dither=feeding.dither) as folder:
         model = vosk.Model(str(folder))
-    rec = asr.open_recognizer(model, 16000, args.final == "best-path")
+    rec = asr.open_recognizer(model, RATE, feeding.final == "best-path")
     files = sys.stdin.read().split("\n") if args.stdin else args.files
-    head = (args.cache, args.model, args.feed_ms, args.dither, args.final)
-    counts = load_cache(*head)
+    counts = load_cache(args.cache, feeding)
     for i, f in enumerate(x for x in files if x):
-        counts[_key(f)] = count_finals(rec, f, 16000, 16000 * args.feed_ms // 1000, args.dither)
+        counts[_key(f)] = count_finals(rec, f, feeding)
         if i % 50 == 49:  # a long run shares what it has so far
-            save_cache(*head, {**load_cache(*head), **counts})
-    save_cache(*head, {**load_cache(*head), **counts})
+            save_cache(args.cache, feeding, {**load_cache(args.cache, feeding), **counts})
+    save_cache(args.cache, feeding, {**load_cache(args.cache, feeding), **counts})
     return 0
