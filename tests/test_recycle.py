@@ -102,5 +102,5 @@ def test_recycler_decides_by_rss_and_gap():
     assert r.due(16000 * 11)
     rss[0] = 800.0
     assert not r.due(16000 * 30)  # under the limit
-    assert not recycle.Recycler(0.0, Meter(), 16000, rss=lambda: 1e9).due(10**9)  # 0: off
+    assert not recycle.Recycler(0.0, Meter(), 16000, min_gap_s=0.0, rss=lambda: 1e9).due(10**9)  # 0: off
     assert recycle.rss_mb() > 10

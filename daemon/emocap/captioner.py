@@ -37,7 +37,7 @@ class Captioner:
     def __init__(self, recognizer: Recognizer, engine: EmotionEngine, sinks: list[Sink], *, emoji: dict[str, str],
                  sample_rate: int, history_s: float, partials: bool, feed_ms: int, meter: Meter,
                  queue_size: int, pause_s: float = 0.0, pause_gate: Callable[[str], bool] | None = None,
-                 max_rss_mb: float = 0.0, recycle_gap_s: float = 60.0, early_s: float = 0.0,
+                 max_rss_mb: float = 0.0, recycle_gap_s: float = 0.0, early_s: float = 0.0,
                  early_range_db: float = 0.0) -> None:
         self._rec, self._engine, self._sinks = recognizer, engine, sinks
         # pause_s > 0: a pause in the audio closes the utterance at once (emocap/pause.py),
@@ -61,7 +61,7 @@ class Captioner:
         self._thread = threading.Thread(target=self._run, name="captioner", daemon=True)
         self._origin_s = 0.0
         self._stream_start = 0  # recogniser clock at the current stream's start
-        # A stand-in recogniser without recycle() (tests wrap the real one) never recycles.
+        # Off unless max_rss_mb is given ([asr]'s); a recogniser without recycle() never recycles.
         self._recycler = Recycler(max_rss_mb if hasattr(recognizer, "recycle") else 0.0, meter, sample_rate,
                                   min_gap_s=recycle_gap_s)
         self.error: Exception | None = None

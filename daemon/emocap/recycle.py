@@ -52,7 +52,7 @@ class Recycler:
     recycle per ``min_gap_s``, not one per utterance), and mid-stream only in a stream
     longer than ``mid_stream_after_s``."""
 
-    def __init__(self, max_rss_mb: float, meter: Meter, sample_rate: int, *, min_gap_s: float = 60.0,
+    def __init__(self, max_rss_mb: float, meter: Meter, sample_rate: int, *, min_gap_s: float,
                  mid_stream_after_s: float = 30.0, rss=rss_mb) -> None:
         self.max_rss_mb, self.meter, self._rss = max_rss_mb, meter, rss
         self._gap, self._mid = int(min_gap_s * sample_rate), int(mid_stream_after_s * sample_rate)
