@@ -81,7 +81,10 @@ def test_hog_during_realtime_replay_steps_down_to_small_and_back(tmp_path, share
         print(json.dumps(r))
     pairs = [(r["mode_from"], r["mode_to"]) for r in switches]
     assert pairs[:2] == [("large", "cascade"), ("cascade", "small")]
-    assert pairs[-2:] == [("small", "cascade"), ("cascade", "large")]
+    # back up: the round trip ends at the first return to large (a switch logged after it, before
+    # SIGTERM lands, answers whatever else loads the machine then, not the hog)
+    up = next((i for i, p in enumerate(pairs) if i >= 2 and p[1] == "large"), None)
+    assert up is not None and pairs[up - 1 : up + 1] == [("small", "cascade"), ("cascade", "large")], pairs
     # the hog caused it, and small came within the dwell: one step per dwell_s, each decided
     # on the next CPU window (margin for a thread scheduled late on a saturated machine)
     assert switches[0]["ts"] >= hog_ts
