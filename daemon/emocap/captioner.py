@@ -21,6 +21,7 @@ from emocap.asr import Recognizer, Utterance
 from emocap.audio.chunks import AudioChunk, StreamEnd
 from emocap.audio.clock import AudioClock
 from emocap.audio.history import History
+from emocap.blocks import Blocks
 from emocap.captions import Partial
 from emocap.display.sink import Sink
 from emocap.early import EarlyCaptions
@@ -55,8 +56,7 @@ class Captioner:
         # Vosk gets fixed-size blocks from each stream's start (and from the end of each chunk
         # where an early caption's pause completed), so its output does not depend on timing,
         # only slightly on feed_ms and chunk_ms, which are fixed for a run.
-        self._feed_size = sample_rate * feed_ms // 1000
-        self._pending = np.zeros(0, dtype=np.int16)
+        self._blocks = Blocks(sample_rate * feed_ms // 1000)
         self._queue: queue.Queue = queue.Queue(maxsize=queue_size)
         self._thread = threading.Thread(target=self._run, name="captioner", daemon=True)
         self._origin_s = 0.0
@@ -121,9 +121,7 @@ class Captioner:
 
     def _feed(self, samples: np.ndarray) -> None:
         self._history.append(samples)
-        self._pending = np.concatenate((self._pending, samples))
-        while len(self._pending) >= self._feed_size:
-            block, self._pending = self._pending[: self._feed_size], self._pending[self._feed_size :]
+        for block in self._blocks.add(samples):
             self._recognise(block)
         # Per chunk, not per block: the pause's pending audio goes to Vosk as a short block, so the
         # partial has heard all of the pause without waiting for the block to fill.
@@ -160,8 +158,7 @@ class Captioner:
             self._first_partial_ns = time.monotonic_ns()
 
     def _flush(self) -> None:
-        if len(self._pending):
-            block, self._pending = self._pending, self._pending[:0]
+        if (block := self._blocks.rest()) is not None:
             self._recognise(block)
 
     def _finish(self) -> None:
@@ -187,7 +184,7 @@ class Captioner:
         if utt is not None and self._gate is not None and held and not self._gate(utt.text):
             self._meter.count("pauses_taken_back")
             pcm = self._history.slice(self._redo_from, fed).tobytes()
-            for again in self._rec.redo(pcm, 2 * self._feed_size):
+            for again in self._rec.redo(pcm, 2 * self._blocks.size):
                 self._emit(again)
                 self._redo_from = round((again.end_s - self._origin_s) * self._rate)
             return

@@ -25,12 +25,9 @@ from pathlib import Path
 
 from emocap_train import ROOT
 
+from emocap.recycle import rss_mb  # noqa: E402  (VmRSS, MiB: what the recycler watches; daemon/ on the path first)
+
 CUTS = {"graph": ("original", "copy"), "scipy": ("imported", "not imported"), "arena": ("on", "off")}
-
-
-def rss_mb() -> float:
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * 4096 / 2**20
 
 
 def _graph(variant: str) -> dict:

@@ -100,38 +100,32 @@ def expected(paths: list[str], cache: Path, feeding: Feeding, compute: bool = Tr
 
 def count_finals(rec, path: str, feeding: Feeding) -> int:
     """Finals of one file through ``rec`` (emocap.asr.open_recognizer), fed as the captioner
-    feeds it (emocap/captioner.py, ``_feed``), left finalised."""
-    import numpy as np
-
+    feeds it (emocap/captioner.py, ``_feed``: the same Blocks and EarlyCaptions), left finalised."""
     from emocap.asr import final_words
     from emocap.audio.files import load_audio
+    from emocap.blocks import Blocks
     from emocap.digital_silence import SilenceFill
-    from emocap.pause import PauseDetector
+    from emocap.early import EarlyCaptions
 
     pcm = load_audio(path, RATE)
     fill = SilenceFill() if not feeding.dither else (lambda block: block)
-    pause = PauseDetector(RATE, feeding.early_pause_s, range_db=feeding.early_range_db) \
-        if feeding.early_pause_s > 0 else None
-    feed, chunk, finals = RATE * feeding.feed_ms // 1000, RATE * feeding.chunk_ms // 1000, 0
+    early = EarlyCaptions(RATE, feeding.early_pause_s, feeding.early_range_db) if feeding.early_pause_s > 0 else None
+    blocks, chunk, finals = Blocks(RATE * feeding.feed_ms // 1000), RATE * feeding.chunk_ms // 1000, 0
 
-    def accept(block: np.ndarray) -> None:
+    def accept(block) -> None:
         nonlocal finals
         if rec.AcceptWaveform(fill(block.tobytes())) and all(final_words(rec.Result())):
             finals += 1
-            if pause is not None:
-                pause.reset()  # as the captioner's EarlyCaptions.closed() does on a caption
+            if early is not None:
+                early.closed(finals)  # a caption: the pause detector waits for new speech
 
-    pending = pcm[:0]
     for i in range(0, len(pcm), chunk):
-        pending = np.concatenate((pending, pcm[i : i + chunk]))
-        while len(pending) >= feed:
-            accept(pending[:feed])
-            pending = pending[feed:]
-        if pause is not None and pause.update(pcm[i : i + chunk]) and len(pending):
-            accept(pending)
-            pending = pending[:0]
-    if len(pending):
-        accept(pending)
+        for block in blocks.add(pcm[i : i + chunk]):
+            accept(block)
+        if early is not None and early.due(pcm[i : i + chunk]) and (block := blocks.rest()) is not None:
+            accept(block)
+    if (block := blocks.rest()) is not None:
+        accept(block)
     rec.AcceptWaveform(b"")  # after an endpoint, FinalResult() alone would not finalise
     return finals + all(final_words(rec.FinalResult()))
 
