@@ -13,7 +13,7 @@ ROOT = serdata.ROOT
 
 def _args(**kw):
     base = dict(variants=4, speed_prob=1.0, speeds=[0.9, 1.1], noise_prob=0.0, room_prob=0.0, band_prob=0.0,
-                snr=(0.0, 30.0), seed=0, workers=0, spec_augment=False)
+                tilt_prob=0.0, snr=(0.0, 30.0), seed=0, workers=0, spec_augment=False)
     return argparse.Namespace(**{**base, **kw})
 
 
@@ -82,6 +82,20 @@ def test_room_and_band_change_the_voice_not_its_length_or_level(clips):
     spec = np.abs(np.fft.rfft(augment.band_limit(x, np.random.default_rng(1), 16000).astype(float)))
     freqs = np.fft.rfftfreq(len(x), 1 / 16000)
     assert spec[freqs > 7000].mean() < 0.1 * np.abs(np.fft.rfft(x.astype(float)))[freqs > 7000].mean()
+
+
+def test_tilt_brightens_or_dulls_in_both_directions_at_the_same_level(clips):
+    x = clips[0].astype(float)
+    freqs = np.fft.rfftfreq(len(x), 1 / 16000)
+    hi, lo = freqs > 3000, (freqs > 100) & (freqs < 500)
+    ratios = []
+    for seed in range(12):
+        y = augment.tilt(clips[0], np.random.default_rng(seed), 16000)
+        assert y.dtype == np.int16 and len(y) == len(x)
+        assert 0.95 < np.sqrt((y.astype(float) ** 2).mean() / (x**2).mean()) < 1.05
+        sx, sy = np.abs(np.fft.rfft(x)) ** 2, np.abs(np.fft.rfft(y.astype(float))) ** 2
+        ratios.append((sy[hi].sum() / sy[lo].sum()) / (sx[hi].sum() / sx[lo].sum()))
+    assert min(ratios) < 0.7 and max(ratios) > 1.4  # duller and brighter copies both occur
 
 
 def test_stream_copies_are_normalised_by_their_speaker(clips):

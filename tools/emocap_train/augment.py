@@ -1,4 +1,4 @@
-"""Training-time augmentation: feature copies of each clip (speed, room, band, noise) computed once, and
+"""Training-time augmentation: feature copies of each clip (speed, room, band, tilt, noise) computed once, and
 random SpecAugment-masked windows drawn from them every epoch."""
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ _AUG: dict = {}
 
 
 def _clip_variants(job) -> list[np.ndarray]:
-    """Features of one clip: the clean copy, then copies with random speed, room, band and noise."""
+    """Features of one clip: the clean copy, then copies with random speed, room, band, tilt and noise."""
     i, seed = job
     x, noise, args, s = _AUG["audio"][i], _AUG["noise"], _AUG["args"], _AUG["settings"]
     rng = np.random.default_rng(seed)
@@ -31,6 +31,8 @@ def _clip_variants(job) -> list[np.ndarray]:
             y = reverberate(y, rng, s.sample_rate)
         if rng.random() < args.band_prob:
             y = band_limit(y, rng, s.sample_rate)
+        if rng.random() < args.tilt_prob:
+            y = tilt(y, rng, s.sample_rate)
         if noise and rng.random() < args.noise_prob:
             y = serdata.mix_at_snr(y, noise[rng.integers(len(noise))], rng.uniform(*args.snr), rng)
         out.append(features.utterance_features(y, s))
@@ -70,6 +72,24 @@ def band_limit(x, rng, rate):
     lo, hi = rng.uniform(80, 400), rng.uniform(2800, 6000)
     sos = butter(4, [lo, hi], btype="bandpass", fs=rate, output="sos")
     return np.clip(sosfilt(sos, x.astype(np.float64)), -32768, 32767).astype(np.int16)
+
+
+TILT_DB_PER_OCTAVE = 4.0
+"""Largest spectral slope drawn by ``tilt``, either sign: about what separates a dull lapel
+microphone in a soft room from a bright studio condenser."""
+
+
+def tilt(x, rng, rate, max_db=12.0):
+    """``x`` brighter or duller: a gain sloping ``TILT_DB_PER_OCTAVE`` at most per octave around
+    1 kHz, either way, clamped to +-``max_db``, level kept. Room and band copies only ever dull the
+    voice, so without the other direction brightness itself would look like arousal."""
+    slope = rng.uniform(-TILT_DB_PER_OCTAVE, TILT_DB_PER_OCTAVE)
+    spec = np.fft.rfft(x.astype(np.float64))
+    f = np.fft.rfftfreq(len(x), 1.0 / rate)
+    gain_db = np.clip(slope * np.log2(np.maximum(f, 50.0) / 1000.0), -max_db, max_db)
+    y = np.fft.irfft(spec * 10 ** (gain_db / 20), n=len(x))
+    y *= np.sqrt((x.astype(np.float64) ** 2).mean() / max((y**2).mean(), 1e-9))
+    return np.clip(y, -32768, 32767).astype(np.int16)
 
 
 def spec_augment(win, rng, time_masks=2, max_t=16, coef_masks=1, max_c=6):

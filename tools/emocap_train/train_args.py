@@ -48,6 +48,8 @@ def _augment_args(p) -> None:
                    help="share of augmented copies played in a synthetic room (reverberation, RT60 0.2-0.9 s)")
     p.add_argument("--band-prob", type=float, default=0.0,
                    help="share of augmented copies band-limited (a cheap or distant microphone)")
+    p.add_argument("--tilt-prob", type=float, default=0.0,
+                   help="share of augmented copies made brighter or duller (a spectral slope of either sign)")
     p.add_argument("--spec-augment", action=argparse.BooleanOptionalAction, default=True,
                    help="SpecAugment-style time and coefficient masks on training windows")
     p.add_argument("--korean-weight", type=float, default=3.0,
