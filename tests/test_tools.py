@@ -157,3 +157,11 @@ def test_loco_trains_and_scores_the_held_out_corpus(shared_data, tmp_path):
     half_split = json.loads((tmp_path / "t_emotiontts-ko-1" / "split.json").read_text())
     assert sum(s.startswith("emotiontts:") for s in half_split["train"]["speakers"]) == 5
     assert not any(s.startswith("emotiontts:") for s in split["train"]["speakers"])
+    # Rescored with a threshold calibrated on the fold's validation: the model now carries it.
+    r = run_tool("tools/loco.py", "--name", "t", "--out", tmp_path, "--folds", "emotiontts-ko:1", "--rescore",
+                 "--calibrate", timeout=900)
+    assert r.returncode == 0, r.stderr[-2000:]
+    cal = json.loads(r.stdout)["folds"]["emotiontts-ko:1"]
+    model = EmotionModel(tmp_path / "t_emotiontts-ko-1" / "model.onnx")
+    assert cal["show_confidence"] == model.show_confidence and model.temperature != 1.0
+    assert json.loads((tmp_path / "t_emotiontts-ko-1" / "loco_calibrated.json").read_text()) == cal
