@@ -63,3 +63,6 @@ def test_evaluate_reports_coverage_and_shown_precision():
     probs = np.array([[0.9, 0.1], [0.55, 0.45], [0.3, 0.7]])
     assert evaluate.shown_figures(probs, [0, 1, 1], 0.6) == {"coverage": 2 / 3, "shown_precision": 1.0}
     assert evaluate.shown_figures(probs, [0, 1, 1], 0.0) == {"coverage": 1.0, "shown_precision": 2 / 3}
+    curve = evaluate.precision_curve(probs, [0, 1, 1])
+    assert curve["0.6"] == {"coverage": 2 / 3, "shown_precision": 1.0}
+    assert curve["0.9"] == {"coverage": 1 / 3, "shown_precision": 1.0} and curve["0.3"]["coverage"] == 1.0

@@ -123,7 +123,15 @@ def evaluate(model_path, clips, noise_paths=(), snr=None, seed=0, workers=2, sho
 def _corpus(probs: np.ndarray, y_true: list[int], labels, threshold: float) -> dict:
     cm = metrics.confusion(y_true, [int(i) for i in probs.argmax(axis=1)], len(labels))
     r = {k: v for k, v in metrics.summary(cm, labels).items() if k in ("n", "accuracy", "uar", "macro_f1", "confusion")}
-    return {**r, **shown_figures(probs, y_true, threshold)}
+    return {**r, **shown_figures(probs, y_true, threshold), "precision_curve": precision_curve(probs, y_true)}
+
+
+CURVE_THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+
+
+def precision_curve(probs: np.ndarray, y_true: list[int]) -> dict:
+    """Coverage and shown precision at each of ``CURVE_THRESHOLDS``: what any default would give."""
+    return {f"{t:.1f}": shown_figures(probs, y_true, t) for t in CURVE_THRESHOLDS}
 
 
 def text_report(r: dict, title: str) -> str:

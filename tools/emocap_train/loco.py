@@ -88,7 +88,7 @@ def _score(args, corpus: str, run: Path, manifests: list, log) -> dict:
                          capture_output=True, text=True, check=True)
     c = json.loads(res.stdout)["per_corpus"][corpus]
     out = {k: round(c[k], 4) for k in ("macro_f1", "accuracy", "coverage", "shown_precision")}
-    out["n"] = c["n"]
+    out["n"], out["precision_curve"] = c["n"], c["precision_curve"]
     if args.calibrate:
         from emocap.emotion.model import EmotionModel
 
