@@ -62,8 +62,12 @@ def reverberate(x, rng, rate):
     tail = rng.normal(size=t.size) * np.exp(-6.9 * t / rt60)  # -60 dB at rt60
     rir = tail / np.sqrt((tail**2).sum()) * 10 ** (-rng.uniform(0, 10) / 20)
     rir[0] += 1.0
-    y = fftconvolve(x.astype(np.float64), rir)[: len(x)]
-    y *= np.sqrt((x.astype(np.float64) ** 2).mean() / max((y**2).mean(), 1e-9))
+    return _at_level_of(x, fftconvolve(x.astype(np.float64), rir)[: len(x)])
+
+
+def _at_level_of(x, y):
+    """``y`` (float) scaled to ``x``'s RMS, as int16: a copy changes the voice, not its loudness."""
+    y = y * np.sqrt((x.astype(np.float64) ** 2).mean() / max((y**2).mean(), 1e-9))
     return np.clip(y, -32768, 32767).astype(np.int16)
 
 
@@ -87,9 +91,7 @@ def tilt(x, rng, rate, max_db=12.0):
     spec = np.fft.rfft(x.astype(np.float64))
     f = np.fft.rfftfreq(len(x), 1.0 / rate)
     gain_db = np.clip(slope * np.log2(np.maximum(f, 50.0) / 1000.0), -max_db, max_db)
-    y = np.fft.irfft(spec * 10 ** (gain_db / 20), n=len(x))
-    y *= np.sqrt((x.astype(np.float64) ** 2).mean() / max((y**2).mean(), 1e-9))
-    return np.clip(y, -32768, 32767).astype(np.int16)
+    return _at_level_of(x, np.fft.irfft(spec * 10 ** (gain_db / 20), n=len(x)))
 
 
 def spec_augment(win, rng, time_masks=2, max_t=16, coef_masks=1, max_c=6):

@@ -86,13 +86,12 @@ def _score(args, corpus: str, run: Path, manifests: list, log) -> dict:
     res = subprocess.run([py, tools / "evaluate.py", *map(str, manifests), "--model", str(model), "--split",
                           str(split), "--part", "test", "--json", "--workers", "1", *threshold],
                          capture_output=True, text=True, check=True)
-    c = json.loads(res.stdout)["per_corpus"][corpus]
+    r = json.loads(res.stdout)
+    c = r["per_corpus"][corpus]
     out = {k: round(c[k], 4) for k in ("macro_f1", "accuracy", "coverage", "shown_precision")}
     out["n"], out["precision_curve"] = c["n"], c["precision_curve"]
     if args.calibrate:
-        from emocap.emotion.model import EmotionModel
-
-        out["show_confidence"] = EmotionModel(model).show_confidence
+        out["show_confidence"] = r["show_confidence"]  # the threshold evaluate.py read from the model
     return out
 
 
