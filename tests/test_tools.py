@@ -2,6 +2,7 @@
 import csv
 import json
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -165,3 +166,11 @@ def test_loco_trains_and_scores_the_held_out_corpus(shared_data, tmp_path):
     model = EmotionModel(tmp_path / "t_emotiontts-ko-1" / "model.onnx")
     assert cal["show_confidence"] == model.show_confidence and model.temperature != 1.0
     assert json.loads((tmp_path / "t_emotiontts-ko-1" / "loco_calibrated.json").read_text()) == cal
+    # The ensemble tool scores a member alone as the yardstick does; a copy of the model joins it.
+    shutil.copytree(tmp_path / "t_emotiontts-ko-1", tmp_path / "copy_emotiontts-ko-1")
+    r = run_tool("tools/loco_ensemble.py", "--names", "t", "copy", "--out", tmp_path, "--folds", "emotiontts-ko:1")
+    assert r.returncode == 0, r.stderr[-2000:]
+    ens = json.loads(r.stdout)["folds"]["emotiontts-ko:1"]
+    assert ens["alone"]["t"]["held_out_f1"] == cal["macro_f1"] == ens["all_members"]["held_out_f1"]
+    assert ens["all_members"]["members"] == ["copy", "t"]
+    assert (tmp_path / "copy_emotiontts-ko-1" / "probs_test.npz").exists()
