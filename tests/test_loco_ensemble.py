@@ -58,3 +58,12 @@ def test_summary_means_each_member_over_folds_and_leaves_out_a_member_missing_fr
                 "all_members": {"held_out_f1": all_f1}, "chosen_on_validation": {"held_out_f1": chosen}}
     s = loco_ensemble.summary({"x": fold({"a": 0.2, "b": 0.4}, 0.5, 0.4), "y": fold({"a": 0.4}, 0.3, 0.4)})
     assert s == {"alone:a": 0.3, "alone:b": None, "all_members": 0.4, "chosen_on_validation": 0.4}
+
+
+def test_a_fold_recipe_names_its_own_teacher():
+    from emocap_train.loco import fold_recipe
+
+    recipe = ["--seed", "4", "--teacher", "runs/loco/teacher_{fold}.onnx"]
+    assert fold_recipe(recipe, "crema-d")[-1] == "runs/loco/teacher_crema-d.onnx"
+    assert fold_recipe(recipe, "emotiontts-ko:1")[-1] == "runs/loco/teacher_emotiontts-ko-1.onnx"
+    assert fold_recipe(recipe, "ravdess")[:3] == ["--seed", "4", "--teacher"]

@@ -15,6 +15,10 @@ chosen on that fold's validation part (the other corpora's validation speakers).
 ``--folds emotiontts-ko:1 emotiontts-ko:2`` are the Korean leave-speakers-out folds instead
 (half the Korean speakers held out, their test sentences only; the other half trains).
 
+``{fold}`` in the recipe becomes the fold's name (``emotiontts-ko:1`` as ``emotiontts-ko-1``), for
+an option that differs by fold, such as a teacher that saw only that fold's training corpora:
+``-- --teacher runs/loco/teacher_{fold}.onnx``.
+
 ``--calibrate`` runs ``calibrate.py`` on each fold's model with the fold's validation part (the
 other corpora), as the shipped models are calibrated, and scores coverage and shown precision at
 the threshold it picks: whether a threshold chosen on known voices keeps its precision on new
@@ -63,6 +67,11 @@ def _run(cmd: list, log) -> None:
     subprocess.run([str(c) for c in cmd], stdout=log, stderr=subprocess.STDOUT, check=True)
 
 
+def fold_recipe(recipe: list[str], name: str) -> list[str]:
+    """The train.py options for fold ``name``: ``{fold}`` filled in."""
+    return [a.replace("{fold}", name.replace(":", "-")) for a in recipe]
+
+
 def _train(args, name: str, run: Path, manifests: list, log) -> None:
     """Split, train and export one fold into ``run``."""
     data, py, tools = shared_data(), sys.executable, ROOT / "tools"
@@ -71,7 +80,7 @@ def _train(args, name: str, run: Path, manifests: list, log) -> None:
     split = run / "split.json"
     _run([py, tools / "make_split.py", "--base", args.base, *manifests, *held, "--out", split], log)
     _run([py, tools / "train.py", *manifests, "--noise", data / "noise", "--threads", 1, "--workers", 1,
-          *args.recipe, "--split", split, "--out", run], log)
+          *fold_recipe(args.recipe, name), "--split", split, "--out", run], log)
     _run([py, tools / "export.py", "--checkpoint", run / "model.pt", "--skip-metrics", "--out", run / "model.onnx"],
          log)
 
