@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from emocap_train import ROOT, calibrate, evaluate, serdata, shared_data
+from emocap_train import ROOT, evaluate, select_models, serdata, shared_data
 from emocap_train.loco import FOLDS
 
 
@@ -53,14 +53,11 @@ def member_probs(model: Path, clips, part: str, workers: int) -> np.ndarray:
 
 
 def score(probs: np.ndarray, clips) -> dict:
-    """Mean per-corpus macro-F1 (and each corpus's) of the argmax of ``probs``."""
+    """Mean per-corpus macro-F1 (and each corpus's) of the argmax of ``probs``, as select_models ranks."""
+    _, mean_corpus, per = select_models.scores(probs, clips, serdata.LABELS)
     y = np.array([serdata.LABELS.index(c.label) for c in clips])
-    corpora = [c.corpus for c in clips]
-    pred = probs.argmax(axis=1)
-    per = {c: round(calibrate.mean_corpus_f1(pred[m], y[m], [c] * int(m.sum()), len(serdata.LABELS)), 4)
-           for c in sorted(set(corpora)) for m in [np.array([k == c for k in corpora])]}
-    return {"macro_f1": round(float(np.mean(list(per.values()))), 4), "per_corpus": per,
-            "accuracy": round(float(np.mean(pred == y)), 4)}
+    return {"macro_f1": round(mean_corpus, 4), "per_corpus": per,
+            "accuracy": round(float(np.mean(probs.argmax(axis=1) == y)), 4)}
 
 
 def subsets(names: list[str]):
@@ -77,7 +74,7 @@ def rank(val: dict[str, np.ndarray], test: dict[str, np.ndarray], val_clips, tes
         rows.append({"members": list(combo), "validation_f1": v, "held_out_f1": t["macro_f1"],
                      "held_out_accuracy": t["accuracy"]})
     best = max(rows, key=lambda r: (r["validation_f1"], -len(r["members"])))  # ties: fewer members
-    return {"chosen_on_validation": best, "all_members": rows[-1] if len(val) > 1 else rows[0],
+    return {"chosen_on_validation": best, "all_members": rows[-1],
             "alone": {r["members"][0]: r for r in rows if len(r["members"]) == 1}, "subsets": rows}
 
 
