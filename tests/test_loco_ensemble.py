@@ -41,6 +41,8 @@ def test_members_are_averaged_so_a_confident_member_outvotes_an_unsure_one():
     r = loco_ensemble.rank({"a": sure_right, "b": unsure_wrong}, {"a": sure_right, "b": unsure_wrong}, clips, clips)
     assert r["alone"]["b"]["held_out_f1"] == 0.0
     assert r["all_members"]["held_out_f1"] == 1.0
+    assert r["all_members"]["held_out_shown"]["all_agree"] == {"coverage": 0.0, "shown_precision": 0.0}
+    assert r["all_members"]["held_out_shown"]["precision_curve"]["0.5"]["shown_precision"] == 1.0
 
 
 def test_per_corpus_scores_are_averaged_not_pooled():

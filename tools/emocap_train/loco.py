@@ -67,32 +67,47 @@ def _run(cmd: list, log) -> None:
     subprocess.run([str(c) for c in cmd], stdout=log, stderr=subprocess.STDOUT, check=True)
 
 
+def fold_slug(name: str) -> str:
+    """A fold's name as it appears in paths: ``emotiontts-ko:1`` -> ``emotiontts-ko-1``."""
+    return name.replace(":", "-")
+
+
+def run_dir(out: Path, recipe: str, name: str) -> Path:
+    """Where recipe ``recipe``'s model of fold ``name`` lives."""
+    return out / f"{recipe}_{fold_slug(name)}"
+
+
+def manifests() -> list[Path]:
+    data = shared_data()
+    return [data / "ser/manifest.csv", data / "asr/ko/emotion.csv"]
+
+
 def fold_recipe(recipe: list[str], name: str) -> list[str]:
     """The train.py options for fold ``name``: ``{fold}`` filled in."""
-    return [a.replace("{fold}", name.replace(":", "-")) for a in recipe]
+    return [a.replace("{fold}", fold_slug(name)) for a in recipe]
 
 
-def _train(args, name: str, run: Path, manifests: list, log) -> None:
+def _train(args, name: str, run: Path, manifest_args: list, log) -> None:
     """Split, train and export one fold into ``run``."""
     data, py, tools = shared_data(), sys.executable, ROOT / "tools"
     corpus = name.partition(":")[0]
     held = ["--hold-out", name] if ":" in name else ["--leave-out", corpus]
     split = run / "split.json"
-    _run([py, tools / "make_split.py", "--base", args.base, *manifests, *held, "--out", split], log)
-    _run([py, tools / "train.py", *manifests, "--noise", data / "noise", "--threads", 1, "--workers", 1,
+    _run([py, tools / "make_split.py", "--base", args.base, *manifest_args, *held, "--out", split], log)
+    _run([py, tools / "train.py", *manifest_args, "--noise", data / "noise", "--threads", 1, "--workers", 1,
           *fold_recipe(args.recipe, name), "--split", split, "--out", run], log)
     _run([py, tools / "export.py", "--checkpoint", run / "model.pt", "--skip-metrics", "--out", run / "model.onnx"],
          log)
 
 
-def _score(args, corpus: str, run: Path, manifests: list, log) -> dict:
+def _score(args, corpus: str, run: Path, manifest_args: list, log) -> dict:
     """The held-out corpus's figures for the fold model in ``run`` (calibrated first if asked)."""
     py, tools, split, model = sys.executable, ROOT / "tools", run / "split.json", run / "model.onnx"
     threshold = ["--show-confidence", str(args.show_confidence)]
     if args.calibrate:
-        _run([py, tools / "calibrate.py", "--model", model, *manifests, "--split", split], log)
+        _run([py, tools / "calibrate.py", "--model", model, *manifest_args, "--split", split], log)
         threshold = []  # the model's own, just calibrated
-    res = subprocess.run([py, tools / "evaluate.py", *map(str, manifests), "--model", str(model), "--split",
+    res = subprocess.run([py, tools / "evaluate.py", *map(str, manifest_args), "--model", str(model), "--split",
                           str(split), "--part", "test", "--json", "--workers", "1", *threshold],
                          capture_output=True, text=True, check=True)
     r = json.loads(res.stdout)
@@ -106,15 +121,14 @@ def _score(args, corpus: str, run: Path, manifests: list, log) -> dict:
 
 def fold(args, name: str) -> dict:
     """One fold: ``CORPUS`` held out whole, or ``CORPUS:K`` half K of its speakers."""
-    data = shared_data()
-    manifests = ["--manifest", data / "ser/manifest.csv", "--manifest", data / "asr/ko/emotion.csv"]
-    run = args.out / f"{args.name}_{name.replace(':', '-')}"
+    manifest_args = [a for m in manifests() for a in ("--manifest", m)]
+    run = run_dir(args.out, args.name, name)
     run.mkdir(parents=True, exist_ok=True)
     t = time.time()
     with open(run / "log.txt", "a", encoding="utf-8") as log:
         if not args.rescore:
-            _train(args, name, run, manifests, log)
-        out = _score(args, name.partition(":")[0], run, manifests, log)
+            _train(args, name, run, manifest_args, log)
+        out = _score(args, name.partition(":")[0], run, manifest_args, log)
     out["seconds"] = round(time.time() - t)
     (run / ("loco_calibrated.json" if args.calibrate else "loco.json")).write_text(json.dumps(out, indent=1))
     return out

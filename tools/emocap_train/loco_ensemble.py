@@ -23,15 +23,14 @@ from pathlib import Path
 
 import numpy as np
 
-from emocap_train import ROOT, evaluate, select_models, serdata, shared_data
-from emocap_train.loco import FOLDS
+from emocap_train import ROOT, evaluate, loco, select_models, serdata
 
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--names", nargs="+", required=True, help="recipe names given to tools/loco.py")
     p.add_argument("--out", type=Path, default=ROOT / "runs" / "loco")
-    p.add_argument("--folds", nargs="+", default=list(FOLDS))
+    p.add_argument("--folds", nargs="+", default=list(loco.FOLDS))
     p.add_argument("--workers", type=int, default=2)
     return p.parse_args(argv)
 
@@ -44,9 +43,9 @@ def member_probs(model: Path, clips, part: str, workers: int) -> np.ndarray:
     """Utterance probabilities of ``model`` on ``clips``, from the cache when the clips match."""
     cache, key = model.parent / f"probs_{part}.npz", _key(clips)
     if cache.exists():
-        saved = np.load(cache)
-        if str(saved["key"]) == key and saved["mtime"] == model.stat().st_mtime:
-            return saved["probs"]
+        with np.load(cache) as saved:
+            if str(saved["key"]) == key and saved["mtime"] == model.stat().st_mtime:
+                return saved["probs"]
     probs = evaluate.predict_clips(model, clips, workers=workers)
     np.savez(cache, probs=probs, key=key, mtime=model.stat().st_mtime)
     return probs
@@ -58,6 +57,18 @@ def score(probs: np.ndarray, clips) -> dict:
     y = np.array([serdata.LABELS.index(c.label) for c in clips])
     return {"macro_f1": round(mean_corpus, 4), "per_corpus": per,
             "accuracy": round(float(np.mean(probs.argmax(axis=1) == y)), 4)}
+
+
+def shown(members: list[np.ndarray], clips) -> dict:
+    """How far the ensemble's tags can be trusted: coverage and precision of the mean's tags at each
+    curve threshold, and of the tags every member agrees on."""
+    y = np.array([serdata.LABELS.index(c.label) for c in clips])
+    mean = sum(members) / len(members)
+    pred = mean.argmax(axis=1)
+    agree = np.all([m.argmax(axis=1) == pred for m in members], axis=0)
+    return {"precision_curve": evaluate.precision_curve(mean, y),
+            "all_agree": {"coverage": round(float(agree.mean()), 4),
+                          "shown_precision": round(float((pred == y)[agree].mean()), 4) if agree.any() else 0.0}}
 
 
 def subsets(names: list[str]):
@@ -73,21 +84,22 @@ def rank(val: dict[str, np.ndarray], test: dict[str, np.ndarray], val_clips, tes
         t = score(sum(test[n] for n in combo) / len(combo), test_clips)
         rows.append({"members": list(combo), "validation_f1": v, "held_out_f1": t["macro_f1"],
                      "held_out_accuracy": t["accuracy"]})
+    full = sorted(val)
+    rows[-1]["validation_shown"] = shown([val[n] for n in full], val_clips)
+    rows[-1]["held_out_shown"] = shown([test[n] for n in full], test_clips)
     best = max(rows, key=lambda r: (r["validation_f1"], -len(r["members"])))  # ties: fewer members
     return {"chosen_on_validation": best, "all_members": rows[-1],
             "alone": {r["members"][0]: r for r in rows if len(r["members"]) == 1}, "subsets": rows}
 
 
 def fold(args, corpus: str) -> dict:
-    data = shared_data()
-    manifests = [data / "ser/manifest.csv", data / "asr/ko/emotion.csv"]
-    runs = {n: args.out / f"{n}_{corpus.replace(':', '-')}" for n in args.names}
+    runs = {n: loco.run_dir(args.out, n, corpus) for n in args.names}
     runs = {n: r for n, r in runs.items() if (r / "model.onnx").exists()}
     if not runs:
         raise SystemExit(f"{args.out}: no fold model for {corpus} among {args.names}")
     split = next(iter(runs.values())) / "split.json"  # the folds' splits are made alike
-    val_clips = serdata.part_clips(serdata.LABELS, manifests, split, "validation")
-    test_clips = [c for c in serdata.part_clips(serdata.LABELS, manifests, split, "test")
+    val_clips = serdata.part_clips(serdata.LABELS, loco.manifests(), split, "validation")
+    test_clips = [c for c in serdata.part_clips(serdata.LABELS, loco.manifests(), split, "test")
                   if c.corpus == corpus.partition(":")[0]]
     val = {n: member_probs(r / "model.onnx", val_clips, "validation", args.workers) for n, r in runs.items()}
     test = {n: member_probs(r / "model.onnx", test_clips, "test", args.workers) for n, r in runs.items()}
