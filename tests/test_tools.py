@@ -88,6 +88,9 @@ def test_train_export_evaluate_smoke(shared_data, tiny, tmp_path):
     assert compared["validation_windows"] > 0 and all(0 <= v <= 1 for v in compared["agreement_with_fp32"].values())
     assert all(0 <= v < 1 for v in compared["max_prob_gap_integer_vs_float_qdq"].values())
     onnx_path = tmp_path / "smoke.onnx"
+    # a rebuild writes over a model whose card records the old file's sha256
+    onnx_path.write_bytes(b"old model")
+    onnx_path.with_suffix(".json").write_text(json.dumps({"file": "smoke.onnx", "sha256": "0" * 64}))
     r = run_tool("tools/export.py", "--checkpoint", run / "model.pt", "--out", onnx_path, "--int8",
              "--calibration-clips", "8", "--skip-metrics", *manifests[:2], "--split", ROOT / "splits/ser_split.json")
     assert r.returncode == 0, r.stderr[-2000:]

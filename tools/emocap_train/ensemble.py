@@ -96,6 +96,7 @@ def main(argv=None) -> int:
         sys.exit(f"ensemble: {e}")
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
+    model_card.drop_stale_card(out)
     onnx.save(model, str(out))
     runtime = EmotionModel(out)
 

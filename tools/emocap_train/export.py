@@ -125,6 +125,7 @@ def main(argv=None) -> int:
     settings = FeatureSettings.from_dict(ckpt["features"])
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
+    model_card.drop_stale_card(out)
     card: dict = {}
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -62,6 +62,21 @@ def file_card(out: Path, description: str) -> dict:
             "description": description}
 
 
+def drop_stale_card(out: Path) -> None:
+    """Remove the card of a model file about to be rewritten: it records the old file's sha256, and
+    the runtime refuses a file whose card does not match it (emocap.emotion.integrity)."""
+    out.with_suffix(".json").unlink(missing_ok=True)
+
+
+def refresh_file_fields(out: Path) -> None:
+    """After a model is rewritten in place (tools/requantise.py), its card records the new file."""
+    path = out.with_suffix(".json")
+    if path.is_file():
+        card = json.loads(path.read_text())
+        card.update(file_card(out, card.get("description", "")))
+        path.write_text(json.dumps(card, indent=1, ensure_ascii=False) + "\n")
+
+
 def contract_card(labels, mean, std, settings: FeatureSettings, manifests, split_path) -> dict:
     """The card's copy of the model contract (I/O, labels, statistics, features) and its data."""
     split = serdata.load_split(split_path)

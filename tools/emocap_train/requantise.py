@@ -24,7 +24,7 @@ import numpy as np
 import onnx
 from onnx import numpy_helper, utils
 
-from emocap_train import export, quantisation
+from emocap_train import export, model_card, quantisation
 from emocap_train import serdata
 from emocap.emotion.model import INPUT, OUTPUT
 
@@ -142,5 +142,6 @@ def main(argv=None) -> int:
             sys.exit("requantise: --manifest is needed for calibration windows")
         requantise(Path(args.model), Path(args.out), args.manifest, args.split, args.calibration_clips,
                    args.float_out)
+    model_card.refresh_file_fields(Path(args.out))
     print(f"wrote {args.out}")
     return 0

@@ -1,0 +1,40 @@
+"""A rebuilt model and its card never disagree: the runtime refuses a file its card does not match."""
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from emocap.emotion.integrity import check_against_card
+from emocap.errors import ModelError
+from emocap_train import model_card
+
+SMALL = Path(__file__).resolve().parents[1] / "models" / "small.onnx"
+
+
+def _stale_copy(tmp_path: Path) -> Path:
+    """models/small.onnx under a new name, with a card that records other bytes (as after a rebuild)."""
+    out = tmp_path / "m.onnx"
+    shutil.copy(SMALL, out)
+    card = {"name": "m", "file": "m.onnx", "bytes": 3, "sha256": "0" * 64, "description": "kept", "labels": ["x"]}
+    out.with_suffix(".json").write_text(json.dumps(card))
+    with pytest.raises(ModelError, match="m.onnx"):
+        check_against_card(out)
+    return out
+
+
+def test_a_rewritten_file_drops_its_stale_card(tmp_path):
+    out = _stale_copy(tmp_path)
+    model_card.drop_stale_card(out)
+    assert not out.with_suffix(".json").exists()
+    check_against_card(out)  # no card: taken as it is
+    model_card.drop_stale_card(out)  # nothing to drop is fine
+
+
+def test_a_file_rewritten_in_place_gets_its_card_refreshed(tmp_path):
+    out = _stale_copy(tmp_path)
+    model_card.refresh_file_fields(out)
+    card = json.loads(out.with_suffix(".json").read_text())
+    assert card["bytes"] == out.stat().st_size and card["sha256"] == model_card.sha256(out)
+    assert card["description"] == "kept" and card["labels"] == ["x"]  # the rest of the card stays
+    check_against_card(out)
