@@ -7,7 +7,10 @@
 Members keep their own precision (an INT8 model stays INT8, float16 weights stay float16), so
 a budget in bytes buys more members than one precision would. Each member file counts once:
 ``logits = log(mean(softmax(member logits)))``, the same mean that tools/select_models.py
-ranks on validation. Members must share labels, normalisation and feature settings.
+ranks on validation. Members must share labels and feature settings. A member whose input
+statistics differ from the first member's (trained on another split) gets an exact affine adapter
+in front, since the runtime z-scores the one input with the statistics in the metadata (the first
+member's).
 """
 from __future__ import annotations
 
@@ -16,11 +19,13 @@ import json
 import sys
 from pathlib import Path
 
+import numpy as np
 import onnx
-from onnx import compose, helper
+from onnx import compose, helper, numpy_helper
 
 from emocap_train import model_card, quantisation
 from emocap_train import serdata
+from emocap.features import FeatureSettings
 from emocap.emotion.model import INPUT, META_FEATURES, META_LABELS, META_MEAN, META_STD, OUTPUT, EmotionModel
 
 CONTRACT = (META_LABELS, META_MEAN, META_STD, META_FEATURES)
@@ -43,18 +48,42 @@ def metadata(m: onnx.ModelProto) -> dict:
     return {p.key: p.value for p in m.metadata_props}
 
 
+def same_contract(a: dict, b: dict) -> bool:
+    """Same labels in the same order and the same feature settings (fields added to the settings
+    later take their defaults, as the runtime reads them); statistics may differ (input_adapter)."""
+    features = [FeatureSettings.from_dict(json.loads(m[META_FEATURES])) for m in (a, b)]
+    return json.loads(a[META_LABELS]) == json.loads(b[META_LABELS]) and features[0] == features[1]
+
+
+def input_adapter(prefix: str, first: dict, own: dict) -> tuple[list, list]:
+    """Nodes that feed a member its input: the shared input, z-scored with the first member's
+    statistics (m0, s0), becomes the member's own z-score, z * s0 / s + (m0 - m) / s."""
+    if all(own[k] == first[k] for k in (META_MEAN, META_STD)):
+        return [helper.make_node("Identity", [INPUT], [prefix + INPUT])], []
+    m0, s0 = (np.array(json.loads(first[k]), np.float32) for k in (META_MEAN, META_STD))
+    m, sd = (np.array(json.loads(own[k]), np.float32) for k in (META_MEAN, META_STD))
+    shape = (1, 1, -1, 1)  # per coefficient of [batch, 1, coefficients, frames]
+    scale = numpy_helper.from_array((s0 / sd).reshape(shape), prefix + "adapt_scale")
+    shift = numpy_helper.from_array(((m0 - m) / sd).reshape(shape), prefix + "adapt_shift")
+    nodes = [helper.make_node("Mul", [INPUT, scale.name], [prefix + "adapt_scaled"]),
+             helper.make_node("Add", [prefix + "adapt_scaled", shift.name], [prefix + INPUT])]
+    return nodes, [scale, shift]
+
+
 def join(members: list[onnx.ModelProto]) -> onnx.ModelProto:
     """One graph: the shared input feeds every member; their softmax outputs are averaged."""
     first = metadata(members[0])
     for i, m in enumerate(members[1:], 1):
-        if any(metadata(m).get(k) != first[k] for k in CONTRACT):
-            raise ValueError(f"member {i} differs from member 0 in labels, statistics or features")
+        if not same_contract(first, metadata(m)):
+            raise ValueError(f"member {i} differs from member 0 in labels or features")
     nodes, inits, probs = [], [], []
     opsets: dict[str, int] = {}
     for i, m in enumerate(members):
         m = compose.add_prefix(m, f"m{i}_")
         g = m.graph
-        nodes.append(helper.make_node("Identity", [INPUT], [f"m{i}_{INPUT}"]))
+        adapter_nodes, adapter_inits = input_adapter(f"m{i}_", first, metadata(members[i]))
+        nodes.extend(adapter_nodes)
+        inits.extend(adapter_inits)
         nodes.extend(g.node)
         inits.extend(g.initializer)
         nodes.append(helper.make_node("Softmax", [f"m{i}_{OUTPUT}"], [f"m{i}_probs"], axis=1))
