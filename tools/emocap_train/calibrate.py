@@ -90,7 +90,9 @@ def at_threshold(curve: dict, t: float) -> dict:
 
 def choose_show(curve: dict, target: float) -> float:
     """The lowest threshold whose corpus-averaged precision of shown tags reaches ``target``."""
-    mean_prec = np.nanmean(np.stack([v["precision"] for v in curve.values()]), axis=0)
+    prec = np.stack([v["precision"] for v in curve.values()])
+    shown = ~np.isnan(prec)  # NaN: a corpus shows no tag at that threshold, and has no precision
+    mean_prec = np.where(shown.any(axis=0), np.nansum(prec, axis=0) / np.maximum(shown.sum(axis=0), 1), np.nan)
     ok = np.flatnonzero(mean_prec >= target)
     return float(THRESHOLDS[ok[0]]) if len(ok) else float(THRESHOLDS[-1])
 
