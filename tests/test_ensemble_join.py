@@ -8,6 +8,7 @@ import onnxruntime as ort
 import pytest
 
 from emocap.emotion.model import INPUT, META_LABELS, META_MEAN, META_STD
+from emocap.features import softmax
 from emocap_train import ensemble
 
 SMALL = Path(__file__).resolve().parents[1] / "models" / "small.onnx"
@@ -26,11 +27,6 @@ def _run(m: onnx.ModelProto, x: np.ndarray) -> np.ndarray:
     return sess.run(None, {INPUT: x})[0]
 
 
-def _softmax(z):
-    e = np.exp(z - z.max(axis=1, keepdims=True))
-    return e / e.sum(axis=1, keepdims=True)
-
-
 def test_member_with_other_statistics_gets_its_own_z_scores():
     a = onnx.load(str(SMALL))
     meta = ensemble.metadata(a)
@@ -42,10 +38,10 @@ def test_member_with_other_statistics_gets_its_own_z_scores():
     x = np.random.default_rng(0).normal(size=(4, 1, 40, 128)).astype(np.float32)
     raw = x * std[None, None, :, None] + mean[None, None, :, None]  # the features before z-scoring
     x_b = ((raw - mean_b[None, None, :, None]) / std_b[None, None, :, None]).astype(np.float32)
-    expected = np.log((_softmax(_run(a, x)) + _softmax(_run(a, x_b))) / 2)
+    expected = np.log((softmax(_run(a, x)) + softmax(_run(a, x_b))) / 2)
     np.testing.assert_allclose(_run(joined, x), expected, atol=2e-3)
     # without the adapter member b would have seen a's z-scores, and the mean would differ
-    assert np.abs(np.log(_softmax(_run(a, x))) - expected).max() > 0.01
+    assert np.abs(np.log(softmax(_run(a, x))) - expected).max() > 0.01
 
 
 def test_members_with_other_labels_are_refused():

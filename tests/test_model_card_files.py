@@ -33,8 +33,20 @@ def test_a_rewritten_file_drops_its_stale_card(tmp_path):
 
 def test_a_file_rewritten_in_place_gets_its_card_refreshed(tmp_path):
     out = _stale_copy(tmp_path)
-    model_card.refresh_file_fields(out)
+    model_card.refresh_card(out)
     card = json.loads(out.with_suffix(".json").read_text())
     assert card["bytes"] == out.stat().st_size and card["sha256"] == model_card.sha256(out)
     assert card["description"] == "kept" and card["labels"] == ["x"]  # the rest of the card stays
     check_against_card(out)
+
+
+def test_a_part_is_recorded_and_a_card_made_only_for_a_part(tmp_path):
+    out = _stale_copy(tmp_path)
+    model_card.refresh_card(out, {"calibration": {"temperature": 0.8}})
+    card = json.loads(out.with_suffix(".json").read_text())
+    assert card["calibration"] == {"temperature": 0.8} and card["description"] == "kept"
+    check_against_card(out)
+    bare = tmp_path / "bare.onnx"
+    shutil.copy(SMALL, bare)
+    model_card.refresh_card(bare)
+    assert not bare.with_suffix(".json").exists()

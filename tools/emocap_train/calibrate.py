@@ -90,9 +90,9 @@ def at_threshold(curve: dict, t: float) -> dict:
 
 def choose_show(curve: dict, target: float) -> float:
     """The lowest threshold whose corpus-averaged precision of shown tags reaches ``target``."""
-    prec = np.stack([v["precision"] for v in curve.values()])
-    shown = ~np.isnan(prec)  # NaN: a corpus shows no tag at that threshold, and has no precision
-    mean_prec = np.where(shown.any(axis=0), np.nansum(prec, axis=0) / np.maximum(shown.sum(axis=0), 1), np.nan)
+    # NaN: a corpus shows no tag at that threshold and has no precision; masked, not averaged
+    prec = np.ma.masked_invalid(np.stack([v["precision"] for v in curve.values()]))
+    mean_prec = prec.mean(axis=0).filled(np.nan)
     ok = np.flatnonzero(mean_prec >= target)
     return float(THRESHOLDS[ok[0]]) if len(ok) else float(THRESHOLDS[-1])
 
@@ -145,11 +145,7 @@ def write_back(path: Path, temperature: float, show: float, card_part: dict) -> 
     for k, v in props.items():
         m.metadata_props.add(key=k, value=v)
     onnx.save(m, str(path))
-    card_path = path.with_suffix(".json")
-    card = json.loads(card_path.read_text()) if card_path.is_file() else {}
-    card.update(model_card.file_card(path, card.get("description", "")))
-    card.update(card_part)
-    card_path.write_text(json.dumps(card, indent=1, ensure_ascii=False) + "\n")
+    model_card.refresh_card(path, card_part)
 
 
 def main(argv=None) -> int:

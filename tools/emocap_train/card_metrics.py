@@ -44,7 +44,7 @@ def main(argv=None) -> int:
     card.pop("metrics_note", None)
     card.update(model_card.file_card(path, card.get("description", "")))
     card["metrics_date"] = datetime.date.today().isoformat()
-    card_path.write_text(json.dumps(card, indent=1, ensure_ascii=False) + "\n")
+    model_card.save_card(card, path)
     t = card["metrics"]["test"]
     print(f"{path}: test macro-F1 {t['macro_f1']:.4f}, coverage {t['coverage']:.4f}, "
           f"shown precision {t['shown_precision']:.4f} at {t['show_confidence']:.2f}")

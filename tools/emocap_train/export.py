@@ -125,8 +125,12 @@ def main(argv=None) -> int:
     settings = FeatureSettings.from_dict(ckpt["features"])
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    model_card.drop_stale_card(out)
     card: dict = {}
+    if args.int8:  # read the data first: bad input must not cost the old model its card
+        if not args.manifest:
+            sys.exit("export: --int8 needs --manifest for calibration windows")
+        calib = quantisation.calibration_windows(ckpt, args.manifest, args.split, args.calibration_clips)
+    model_card.drop_stale_card(out)
 
     with tempfile.TemporaryDirectory() as tmp:
         fp32 = Path(tmp) / "fp32.onnx" if (args.int8 or args.fp16) else out
@@ -136,9 +140,6 @@ def main(argv=None) -> int:
             out.write_bytes(fp32.read_bytes())
             store_fp16(out)
         if args.int8:
-            if not args.manifest:
-                sys.exit("export: --int8 needs --manifest for calibration windows")
-            calib = quantisation.calibration_windows(ckpt, args.manifest, args.split, args.calibration_clips)
             quantisation.quantise(fp32, out, calib)
             add_metadata(out, ckpt)
         if (args.int8 or args.fp16) and args.manifest and not args.skip_metrics:

@@ -68,13 +68,21 @@ def drop_stale_card(out: Path) -> None:
     out.with_suffix(".json").unlink(missing_ok=True)
 
 
-def refresh_file_fields(out: Path) -> None:
-    """After a model is rewritten in place (tools/requantise.py), its card records the new file."""
+def save_card(card: dict, out: Path) -> None:
+    """The card of model ``out`` goes beside it as .json."""
+    out.with_suffix(".json").write_text(json.dumps(card, indent=1, ensure_ascii=False) + "\n")
+
+
+def refresh_card(out: Path, part: dict | None = None) -> None:
+    """After a model is rewritten in place (tools/requantise.py, tools/calibrate.py), its card
+    records the new file, and ``part`` when given; a model without a card gets one only for a part."""
     path = out.with_suffix(".json")
-    if path.is_file():
-        card = json.loads(path.read_text())
-        card.update(file_card(out, card.get("description", "")))
-        path.write_text(json.dumps(card, indent=1, ensure_ascii=False) + "\n")
+    if not path.is_file() and not part:
+        return
+    card = json.loads(path.read_text()) if path.is_file() else {}
+    card.update(file_card(out, card.get("description", "")))
+    card.update(part or {})
+    save_card(card, out)
 
 
 def contract_card(labels, mean, std, settings: FeatureSettings, manifests, split_path) -> dict:
@@ -102,7 +110,7 @@ def write_card(card: dict, out: Path, args, tool: str, argv) -> None:
         card["metrics"] = test_metrics(out, args.manifest, args.split, args.noise, args.workers)
     card["date"] = datetime.date.today().isoformat()
     card["command"] = f"python {tool} " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:]))
-    out.with_suffix(".json").write_text(json.dumps(card, indent=1, ensure_ascii=False) + "\n")
+    save_card(card, out)
     print(f"wrote {out} ({card['bytes']} bytes) and {out.with_suffix('.json')}")
     if "metrics" in card:
         t = card["metrics"]["test"]

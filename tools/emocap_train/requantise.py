@@ -142,6 +142,6 @@ def main(argv=None) -> int:
             sys.exit("requantise: --manifest is needed for calibration windows")
         requantise(Path(args.model), Path(args.out), args.manifest, args.split, args.calibration_clips,
                    args.float_out)
-    model_card.refresh_file_fields(Path(args.out))
+    model_card.refresh_card(Path(args.out))
     print(f"wrote {args.out}")
     return 0
