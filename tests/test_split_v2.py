@@ -79,3 +79,18 @@ def test_hold_out_names_what_it_expects(tmp_path, shared_data):
             "--manifest", str(shared_data / "asr/ko/emotion.csv"), "--hold-out", "emotiontts-ko:3"]
     with pytest.raises(SystemExit, match="expected CORPUS:1 or CORPUS:2"):
         make_split.main(args)
+
+
+def test_validation_speakers_can_read_the_training_scripts(shared_data):
+    """evaluate.py --sentences 1 2 3: the validation speakers' clips of the training scripts (the
+    Korean scripts are written per emotion, so a model may learn a script rather than a voice)."""
+    from emocap_train import serdata
+
+    clips = serdata.read_manifest(shared_data / "asr/ko/emotion.csv")
+    split = serdata.load_split(ROOT / "splits/ser_split_v2.json")
+    usual = serdata.select(clips, split, "validation")
+    seen = serdata.select(clips, serdata.with_sentences(split, "validation", [1, 2, 3]), "validation")
+    assert {serdata.sentence_id(c) for c in usual} == {4, 5}
+    assert {serdata.sentence_id(c) for c in seen} == {1, 2, 3}
+    assert {c.speaker for c in seen} == {c.speaker for c in usual}  # the same two speakers
+    assert len(seen) == 24 and split["validation"]["sentences"] == {"emotiontts-ko": [4, 5]}  # not changed in place

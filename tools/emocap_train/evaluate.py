@@ -36,6 +36,8 @@ def parse_args(argv=None):
     p.add_argument("--report", help="folder for confusion.png and report.txt")
     p.add_argument("--split", help="split JSON; with --part, evaluate only that part's clips")
     p.add_argument("--part", default="test", choices=["train", "validation", "test"])
+    p.add_argument("--sentences", type=int, nargs="+",
+                   help="with --part: these sentence numbers of sentence-ruled corpora instead of the part's")
     p.add_argument("--noise", action="append", default=[], help="noise folder (repeatable)")
     p.add_argument("--snr", type=float, default=10.0, help="SNR of added noise, dB (with --noise)")
     p.add_argument("--seed", type=int, default=0, help="seed for noise placement")
@@ -178,7 +180,10 @@ def main(argv=None) -> int:
     try:
         clips = [c for m in args.manifest for c in serdata.read_manifest(m)]
         if args.split:
-            clips = serdata.select(clips, serdata.load_split(args.split), args.part)
+            split = serdata.load_split(args.split)
+            if args.sentences:
+                split = serdata.with_sentences(split, args.part, args.sentences)
+            clips = serdata.select(clips, split, args.part)
         if not clips:
             raise EmocapError(f"{', '.join(args.manifest)}: no clips to evaluate")
         noise = serdata.noise_files(args.noise)

@@ -78,6 +78,14 @@ def select(clips: list[Clip], split: dict, part: str) -> list[Clip]:
     return out
 
 
+def with_sentences(split: dict, part: str, numbers) -> dict:
+    """``split`` with ``part`` reading sentences ``numbers`` of its sentence-ruled corpora: e.g. the
+    training scripts (1-3) read by validation speakers, to see how much a model leans on scripts."""
+    spec = dict(split[part])
+    spec["sentences"] = {corpus: sorted(numbers) for corpus in spec.get("sentences", {})}
+    return {**split, part: spec}
+
+
 def noise_files(dirs: list[str | Path], exclude: tuple[str, ...] = ()) -> list[Path]:
     """Audio files under ``dirs`` whose parent folder is not in ``exclude``."""
     found = []
