@@ -50,3 +50,21 @@ def test_a_part_is_recorded_and_a_card_made_only_for_a_part(tmp_path):
     shutil.copy(SMALL, bare)
     model_card.refresh_card(bare)
     assert not bare.with_suffix(".json").exists()
+
+
+def test_member_taken_out_of_the_large_model_keeps_what_its_card_said(tmp_path):
+    """requantise.py --member: the teacher taken out of models/large.onnx gets a card from the large
+    model's members list, so an ensemble rebuilt from it names the member's precision."""
+    from emocap.emotion.model import EmotionModel
+    from emocap_train import requantise
+
+    large = Path(__file__).resolve().parents[1] / "models" / "large.onnx"
+    out = tmp_path / "teacher.onnx"
+    out.with_suffix(".json").write_text(json.dumps({"file": "teacher.onnx", "sha256": "0" * 64}))  # a stale card
+    assert requantise.main(["--model", str(large), "--member", "0", "--arch", "ensemble(small,large)",
+                            "--out", str(out)]) == 0
+    card = json.loads(out.with_suffix(".json").read_text())
+    listed = json.loads(large.with_suffix(".json").read_text())["members"][0]
+    assert card["precision"] == listed["precision"] == "float16 weights, float32 compute"
+    assert card["sha256"] == model_card.sha256(out) and card["bytes"] == out.stat().st_size
+    assert EmotionModel(out).labels  # the runtime's integrity check accepts the file with its card

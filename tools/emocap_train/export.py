@@ -158,7 +158,7 @@ def export_card(out: Path, args, ckpt: dict, model, settings: FeatureSettings, e
         **model_card.file_card(out, args.description),
         "arch": ckpt["arch"],
         "params": int(sum(p.numel() for p in model.parameters())),
-        "precision": ("int8 (static QDQ, per-channel weights)" if args.int8
+        "precision": (quantisation.PRECISION if args.int8
                       else "float16 weights, float32 compute" if args.fp16 else "float32"),
         "ops": quantisation.op_summary(out),
         **model_card.contract_card(ckpt["labels"], ckpt["mean"], ckpt["std"], settings, args.manifest, args.split),

@@ -43,6 +43,10 @@ def calibration_windows(ckpt, manifests, split, n_clips) -> np.ndarray:
     return features.normalise(serdata.clip_windows(chosen, ckpt), np.asarray(ckpt["mean"]), np.asarray(ckpt["std"]))
 
 
+# What quantise() makes, as the cards say it (export.py, requantise.py).
+PRECISION = "int8 (static QDQ, per-channel 7-bit weights, last layer float)"
+
+
 def quantise(fp32: Path, out: Path, calib: np.ndarray, method: str = "minmax", float_front: bool = True,
              reduce_range: bool = True, float_logits: bool = True) -> None:
     """Static QDQ: 7-bit (``reduce_range``) per-channel weights, UINT8 activations with calibrated ranges.

@@ -109,7 +109,13 @@ def member(ensemble_path: Path, index: int, out: Path, arch: str) -> None:
     del m.opset_import[:]
     m.opset_import.extend(src.opset_import)
     onnx.checker.check_model(m)
+    model_card.drop_stale_card(out)
     onnx.save(m, str(out))
+    card = ensemble_path.with_suffix(".json")
+    if card.is_file():  # the ensemble's card says what the member is; ensemble.py reads it back
+        entry = json.loads(card.read_text()).get("members", [])[index]
+        model_card.save_card({**model_card.file_card(out, f"member {index} of {ensemble_path.name}"),
+                              **{k: entry.get(k) for k in ("arch", "precision", "checkpoints", "training")}}, out)
 
 
 def requantise(model: Path, out: Path, manifests, split, n_clips: int, float_out: Path | None = None) -> None:
