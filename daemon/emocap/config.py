@@ -80,10 +80,10 @@ class EmotionConfig:
     """The ~1 MB INT8 model (default, and the only one in small mode)."""
     large_model: str = _f("models/large.onnx", path=True)
     """The ~5 MB model (large mode, and cascade re-runs)."""
-    cascade_confidence: float = _f(0.36, lo=0.0, hi=1.0)
+    cascade_confidence: float = _f(0.33, lo=0.0, hi=1.0)
     """In cascade mode, an utterance below this calibrated small-model confidence (0-1) is
     re-run on the large model (default: tools/calibrate.py's choice on validation)."""
-    show_confidence: float = _f(0.49, lo=0.0, hi=1.0)
+    show_confidence: float = _f(0.47, lo=0.0, hi=1.0)
     """A tag (emoji, [label], OLED icon) is shown only at this calibrated confidence or above
     (0-1); below it the caption is text only. Default: the higher of the two models' validation
     choices for a shown-tag precision of 0.75 (models/REPORT.md)."""
