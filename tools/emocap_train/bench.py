@@ -131,7 +131,7 @@ def run(cfg: config.Config, runs: int, pipeline: bool = True) -> dict:
         "mfcc": bench_mfcc(x, models["small"].settings, runs),
         "inference": bench_inference(models, x, runs),
         "emotion_window": bench_emotion_window(models["small"], x, runs),
-        "cascade": bench_cascade(models, cfg.emotion.cascade_confidence, ROOT / "splits" / "ser_split.json"),
+        "cascade": bench_cascade(models, cfg.emotion.cascade_confidence, serdata.DEFAULT_SPLIT),
         "spacing": spacing_bench.spacing(),  # Korean spacing: ms per caption, RSS added, load time
         "peers": peers.compare(models["small"], x, [serdata.load_audio(DATA / f) for f in CONTINUOUS], runs),
         **(pipeline_figures(cfg, [DATA / f for f in CONTINUOUS]) if pipeline else pipeline_missing("--no-pipeline")),

@@ -2,7 +2,7 @@
 """Evaluate an ONNX emotion model on a manifest, clip by clip, through the runtime's own path.
 
     python tools/evaluate.py --manifest ../shared/data/ser/manifest.csv --model models/small.onnx \
-        --split splits/ser_split.json --part test --json --report runs/eval-small
+        --split splits/ser_split_v2.json --part test --json --report runs/eval-small
 
 Each clip goes through ``emocap.emotion.model.EmotionModel.predict`` (features, windows,
 calibrated aggregation) exactly as a caption's utterance does; each speaker's clips are played
