@@ -68,3 +68,13 @@ def test_member_taken_out_of_the_large_model_keeps_what_its_card_said(tmp_path):
     assert card["precision"] == listed["precision"] == "float16 weights, float32 compute"
     assert card["sha256"] == model_card.sha256(out) and card["bytes"] == out.stat().st_size
     assert EmotionModel(out).labels  # the runtime's integrity check accepts the file with its card
+
+
+@pytest.mark.parametrize("name", ["small", "large"])
+def test_shipped_cards_carry_the_committed_yardstick(name):
+    """tools/card_metrics.py --yardstick copies models/yardstick/NAME.json into the card; a rebuild
+    (tools/build_models.sh) must not drop the leave-one-corpus-out figures."""
+    models = Path(__file__).resolve().parents[1] / "models"
+    card = json.loads((models / f"{name}.json").read_text())
+    assert card["yardstick"] == json.loads((models / "yardstick" / f"{name}.json").read_text())
+    assert "what" in card["yardstick"]

@@ -59,6 +59,13 @@ def test_evaluate_report_and_bad_manifest(tiny, tmp_path):
     assert r.returncode == 2 and "missing.csv" in r.stderr and "Traceback" not in r.stderr
 
 
+def _says_what_the_shipped_card_says(card: dict) -> None:
+    """An INT8 export's card: the same quantiser made the shipped small model, so the same words."""
+    shipped = json.loads((ROOT / "models/small.json").read_text())
+    assert card["precision"] == shipped["precision"] and card["ops"]["int8_weight_share"] > 0.9
+    assert card["quantisation"]["scheme"] == shipped["quantisation"]["scheme"]
+
+
 def test_train_export_evaluate_smoke(shared_data, tiny, tmp_path):
     pytest.importorskip("torch")
     manifests = ["--manifest", shared_data / "ser/manifest.csv"]
@@ -95,8 +102,7 @@ def test_train_export_evaluate_smoke(shared_data, tiny, tmp_path):
              "--calibration-clips", "8", "--skip-metrics", *manifests[:2], "--split", ROOT / "splits/ser_split.json")
     assert r.returncode == 0, r.stderr[-2000:]
     card = json.loads(onnx_path.with_suffix(".json").read_text())
-    shipped = json.loads((ROOT / "models/small.json").read_text())  # the same quantiser, the same words
-    assert card["precision"] == shipped["precision"] and card["ops"]["int8_weight_share"] > 0.9
+    _says_what_the_shipped_card_says(card)
     r = run_tool("tools/evaluate.py", "--manifest", tiny, "--model", onnx_path, "--json")
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["n"] == 14

@@ -28,8 +28,8 @@ EXPORT_ONLY=0
 
 calibrate() {  # validation only: temperature, show_confidence, plots; then the test split once
   $PY tools/calibrate.py --model models/small.onnx --model models/large.onnx $M --split "$SPLIT" --plots models
-  $PY tools/card_metrics.py --model models/small.onnx ${FLOAT_PARENT:-} $M $N --split "$SPLIT"
-  $PY tools/card_metrics.py --model models/large.onnx $M $N --split "$SPLIT"
+  $PY tools/card_metrics.py --model models/small.onnx ${FLOAT_PARENT:-} $M $N --split "$SPLIT" --yardstick models/yardstick/small.json
+  $PY tools/card_metrics.py --model models/large.onnx $M $N --split "$SPLIT" --yardstick models/yardstick/large.json
 }
 
 if [ "${1:-}" = "--from-shipped" ]; then

@@ -30,6 +30,7 @@ def main(argv=None) -> int:
     p.add_argument("--noise", action="append", default=[])
     p.add_argument("--float-parent", help="float model the INT8 file was quantised from")
     p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--yardstick", help="JSON with the recipe's leave-one-corpus-out figures (models/yardstick/)")
     args = p.parse_args(argv)
     path = Path(args.model)
     card_path = path.with_suffix(".json")
@@ -42,6 +43,8 @@ def main(argv=None) -> int:
         card["fp32_agreement_windows"] = int(len(wins))
     card["metrics"] = model_card.test_metrics(path, args.manifest, args.split, args.noise, args.workers)
     card.pop("metrics_note", None)
+    if args.yardstick:  # measured by tools/loco.py, hours of training: kept in a file, not rerun here
+        card["yardstick"] = json.loads(Path(args.yardstick).read_text())
     card.update(model_card.file_card(path, card.get("description", "")))
     card["metrics_date"] = datetime.date.today().isoformat()
     model_card.save_card(card, path)

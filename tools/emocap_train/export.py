@@ -130,6 +130,7 @@ def main(argv=None) -> int:
         if not args.manifest:
             sys.exit("export: --int8 needs --manifest for calibration windows")
         calib = quantisation.calibration_windows(ckpt, args.manifest, args.split, args.calibration_clips)
+        card["quantisation"] = quantisation.scheme(args.calibration_clips)
     model_card.drop_stale_card(out)
 
     with tempfile.TemporaryDirectory() as tmp:

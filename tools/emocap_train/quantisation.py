@@ -47,6 +47,16 @@ def calibration_windows(ckpt, manifests, split, n_clips) -> np.ndarray:
 PRECISION = "int8 (static QDQ, per-channel 7-bit weights, last layer float)"
 
 
+def scheme(n_clips: int) -> dict:
+    """The card's account of quantise() with ``calibration_windows(..., n_clips)``: what and why."""
+    return {"scheme": "static QDQ: UINT8 activations (min/max ranges), INT8 weights limited to -64..64 "
+                      "(onnxruntime reduce_range), per channel; the log-mel front, the pooling statistics "
+                      "and the logits layer float",
+            "why": "x86 CPUs without VNNI add pairs of u8 x s8 products in 16 bits; 2 * 255 * 64 = 32640 "
+                   "cannot saturate",
+            "calibration_windows": f"{n_clips} random training clips (quantisation.calibration_windows, seed 0)"}
+
+
 def quantise(fp32: Path, out: Path, calib: np.ndarray, method: str = "minmax", float_front: bool = True,
              reduce_range: bool = True, float_logits: bool = True) -> None:
     """Static QDQ: 7-bit (``reduce_range``) per-channel weights, UINT8 activations with calibrated ranges.
