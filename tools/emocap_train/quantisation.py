@@ -43,7 +43,7 @@ def calibration_windows(ckpt, manifests, split, n_clips) -> np.ndarray:
     return features.normalise(serdata.clip_windows(chosen, ckpt), np.asarray(ckpt["mean"]), np.asarray(ckpt["std"]))
 
 
-# What quantise() makes, as the cards say it (export.py, requantise.py).
+# What quantise() makes, as export.py's cards say it (requantise.py keeps the card's words).
 PRECISION = "int8 (static QDQ, per-channel 7-bit weights, last layer float)"
 
 
