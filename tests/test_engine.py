@@ -23,14 +23,17 @@ class Counting:
 
     def __init__(self, model: EmotionModel) -> None:
         self.model, self.runs = model, 0
-        self.path, self.settings, self.labels = model.path, model.settings, model.labels
+        self.path, self.settings, self.labels, self.centre = model.path, model.settings, model.labels, model.centre
 
     def windows_of(self, samples):
         return self.model.windows_of(samples)
 
-    def predict_windows(self, wins):
+    def new_stream(self):
+        return self.model.new_stream()
+
+    def predict_windows(self, wins, stream=None):
         self.runs += 1
-        return self.model.predict_windows(wins)
+        return self.model.predict_windows(wins, stream)
 
 
 @pytest.fixture(scope="module")

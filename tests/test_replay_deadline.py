@@ -29,9 +29,9 @@ class Slowed:
     def __getattr__(self, name):
         return getattr(self.model, name)
 
-    def predict_windows(self, wins):
+    def predict_windows(self, wins, stream=None):
         time.sleep(self.extra_s)
-        return self.model.predict_windows(wins)
+        return self.model.predict_windows(wins, stream)
 
 
 class Captions:

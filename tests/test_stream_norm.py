@@ -107,7 +107,7 @@ def test_one_window_everywhere(stream_model):
     from emocap import stream_norm
     model = EmotionModel(stream_model)
     assert EmotionConfig().adapt_window_s == stream_norm.WINDOW_S
-    assert model.new_stream().max_frames == StreamNorm.of(model.settings).max_frames == 6000
+    assert model.new_stream().norm.max_frames == StreamNorm.of(model.settings).max_frames == 6000
     engine = _engine(stream_model, adapt_window_s=30.0)
     assert [s.max_frames for s in engine._streams.values()] == [3000]  # the config's window, not the default
 

@@ -118,8 +118,9 @@ def choose_cascade(small: np.ndarray, large: np.ndarray, y, corpora, tolerance: 
             "large_only": round(rows[-1][1], 4)}
 
 
-def calibrate(model: EmotionModel, wins: list[np.ndarray], y: np.ndarray, corpora, target: float) -> dict:
-    logits = [model.window_logits(w) for w in wins]
+def calibrate(model: EmotionModel, clips, wins: list[np.ndarray], y: np.ndarray, corpora, target: float) -> dict:
+    # Centred as the runtime centres them (each speaker one stream) for a model with stream centring.
+    logits = streams.play_streams(clips, model.new_stream, lambda i, stream: model.stream_logits(wins[i], stream))
     t = fit_temperature(logits, y)
     before = np.stack([utterance_probs(l, 1.0) for l in logits])
     after = np.stack([utterance_probs(l, t) for l in logits])
@@ -160,7 +161,7 @@ def main(argv=None) -> int:
     y = np.array([labels.index(c.label) for c in clips])
     corpora = [c.corpus for c in clips]
     # Re-fitting starts from the raw logits: a model calibrated before is fitted afresh.
-    results = [calibrate(m, wins[m.settings], y, corpora, args.target_precision) for m in models]
+    results = [calibrate(m, clips, wins[m.settings], y, corpora, args.target_precision) for m in models]
     summary = {str(m.path.name): r["card"] for m, r in zip(models, results)}
     if len(models) == 2:
         summary["cascade_confidence"] = choose_cascade(results[0]["after"], results[1]["after"], y, corpora,

@@ -19,9 +19,10 @@ from emocap import features
 from emocap.config import EmotionConfig
 from emocap.metrics import INFER, KEPT, RUNS
 from emocap.emotion.mode import MODES
-from emocap.emotion.model import EmotionModel, Prediction
+from emocap.emotion.model import EmotionModel, ModelStream, Prediction
 from emocap.errors import ModelError
 from emocap.meter import Meter
+from emocap.stream_norm import StreamNorm
 
 class EmotionEngine:
     def __init__(self, cfg: EmotionConfig, meter: Meter, mode: str, sample_rate: int = 16000,
@@ -39,13 +40,16 @@ class EmotionEngine:
         self.set_mode(mode)
         # Stream normalisation (emocap/stream_norm.py): one running statistics per feature
         # setting of the models that use it, fed every utterance so a cascade re-run finds them current.
-        self._streams = {m.settings: m.new_stream(cfg.adapt_window_s)
+        self._streams = {m.settings: StreamNorm.of(m.settings, cfg.adapt_window_s)
                          for m in self.models.values() if m.settings.stream_norm}
+        # Output centring (emocap/stream_centre.py), one per centred model. It takes in the
+        # utterances its model runs on: in cascade mode the large model's only the re-run ones.
+        self._centres = {name: m.new_stream().centre for name, m in self.models.items() if m.centre}
         self._last_end_s: float | None = None
 
     def new_stream(self) -> None:
         """Another stream begins (a new source, or a long silence): its statistics start afresh."""
-        for stream in self._streams.values():
+        for stream in (*self._streams.values(), *self._centres.values()):
             stream.reset()
         self._last_end_s = None
 
@@ -101,7 +105,7 @@ class EmotionEngine:
 
     def _run(self, name: str, wins: np.ndarray) -> Prediction:
         t = time.perf_counter()
-        pred = self.models[name].predict_windows(wins)
+        pred = self.models[name].predict_windows(wins, ModelStream(None, self._centres.get(name)))
         self.meter.latency(INFER[name], (time.perf_counter() - t) * 1000)
         self.meter.count(RUNS[name])
         return pred

@@ -15,10 +15,11 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 
-from emocap import features, stream_norm
+from emocap import features, stream_centre, stream_norm
 from emocap.emotion.integrity import check_against_card
 from emocap.errors import ModelError
 from emocap.features import FeatureSettings
+from emocap.stream_centre import StreamCentre
 from emocap.stream_norm import StreamNorm
 
 INPUT = "mfcc"
@@ -26,6 +27,7 @@ OUTPUT = "logits"
 # ONNX metadata_props keys (JSON values); the model card repeats them.
 META_LABELS, META_MEAN, META_STD, META_FEATURES = "labels", "norm_mean", "norm_std", "features"
 META_TEMPERATURE, META_SHOW = "temperature", "show_confidence"
+META_CENTRE = stream_centre.META_KEY
 
 
 def utterance_probs(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
@@ -43,12 +45,26 @@ class Prediction:
     windows: int
 
 
+@dataclass
+class ModelStream:
+    """One model's state across a stream's utterances: the frame statistics of a
+    stream-normalised model and the output centring of a centred one (None where unused)."""
+
+    norm: StreamNorm | None
+    centre: StreamCentre | None
+
+    def reset(self) -> None:
+        for part in (self.norm, self.centre):
+            if part is not None:
+                part.reset()
+
+
 def _meta(session: ort.InferenceSession, path: Path) -> dict:
     props = session.get_modelmeta().custom_metadata_map
     missing = [k for k in (META_LABELS, META_MEAN, META_STD, META_FEATURES) if k not in props]
     if missing:
         raise ModelError(f"{path}: metadata lacks {', '.join(missing)}; rebuild it with tools/export.py")
-    keys = (META_LABELS, META_MEAN, META_STD, META_FEATURES, META_TEMPERATURE, META_SHOW)
+    keys = (META_LABELS, META_MEAN, META_STD, META_FEATURES, META_TEMPERATURE, META_SHOW, META_CENTRE)
     try:
         return {k: json.loads(v) for k, v in props.items() if k in keys}
     except ValueError:
@@ -82,6 +98,8 @@ class EmotionModel:
         """Logits are divided by this before the softmax (fitted on validation)."""
         self.show_confidence = meta.get(META_SHOW)
         """Default threshold for showing a tag, chosen on validation, or None (uncalibrated)."""
+        self.centre = meta.get(META_CENTRE)
+        """Stream centring settings (emocap/stream_centre.py), or None: logits used as they are."""
         if not 0.01 <= self.temperature <= 100:
             raise ModelError(f"{self.path}: temperature {self.temperature} outside 0.01..100")
         self._check_io()
@@ -96,26 +114,43 @@ class EmotionModel:
             )
         if len(self.mean) != s.numcep or len(self.std) != s.numcep:
             raise ModelError(f"{self.path}: normalisation statistics do not have {s.numcep} values")
+        c = self.centre
+        if c is not None and not (isinstance(c, dict) and len(c.get("prior", ())) == len(self.labels)
+                                  and c.get("weight", -1) >= 0 and c.get("max_utterances", 0) >= 1):
+            raise ModelError(f"{self.path}: metadata '{META_CENTRE}' needs a prior of {len(self.labels)} "
+                             "logits, weight >= 0 and max_utterances >= 1; rewrite it with tools/centre.py")
 
     def window_logits(self, wins: np.ndarray) -> np.ndarray:
         """Logits ``(n, labels)`` for un-normalised windows ``(n, numcep, frames)``."""
         x = features.normalise(wins, self.mean, self.std)
         return self.session.run([OUTPUT], {INPUT: x})[0]
 
-    def windows_of(self, samples: np.ndarray, stream: StreamNorm | None = None) -> np.ndarray:
+    def windows_of(self, samples: np.ndarray, stream: ModelStream | None = None) -> np.ndarray:
         """The model windows of an utterance's int16 samples. A model trained with stream
-        normalisation z-scores them by ``stream``, the statistics of the utterances heard
-        before it (which takes this one in); without one the utterance is a stream alone."""
+        normalisation z-scores them by ``stream``'s statistics of the utterances heard
+        before it (which take this one in); without a stream the utterance is a stream alone."""
         feats = features.utterance_features(samples, self.settings)
         if self.settings.stream_norm:
-            feats = (stream or self.new_stream()).apply(feats)
+            feats = (stream or self.new_stream()).norm.apply(feats)
         return features.windows(feats, self.settings)
 
-    def new_stream(self, window_s: float = stream_norm.WINDOW_S) -> StreamNorm:
-        return StreamNorm.of(self.settings, window_s)
+    def new_stream(self, window_s: float = stream_norm.WINDOW_S) -> ModelStream:
+        """Fresh per-stream state for this model (``window_s``: seconds of speech the frame
+        statistics hold)."""
+        norm = StreamNorm.of(self.settings, window_s) if self.settings.stream_norm else None
+        centre = StreamCentre.from_meta(self.centre) if self.centre else None
+        return ModelStream(norm, centre)
 
-    def predict_windows(self, wins: np.ndarray) -> Prediction:
-        probs = utterance_probs(self.window_logits(wins), self.temperature)
+    def stream_logits(self, wins: np.ndarray, stream: ModelStream | None = None) -> np.ndarray:
+        """Window logits as the utterance probabilities use them: centred by ``stream`` (which
+        takes the utterance in) for a centred model; without a stream, a stream alone."""
+        logits = self.window_logits(wins)
+        if self.centre:
+            logits = (stream or self.new_stream()).centre.apply(logits)
+        return logits
+
+    def predict_windows(self, wins: np.ndarray, stream: ModelStream | None = None) -> Prediction:
+        probs = utterance_probs(self.stream_logits(wins, stream), self.temperature)
         best = int(np.argmax(probs))
         return Prediction(
             label=self.labels[best],
@@ -124,6 +159,6 @@ class EmotionModel:
             windows=len(wins),
         )
 
-    def predict(self, samples: np.ndarray, stream: StreamNorm | None = None) -> Prediction:
+    def predict(self, samples: np.ndarray, stream: ModelStream | None = None) -> Prediction:
         """Classify one utterance of int16 samples at the model's sample rate."""
-        return self.predict_windows(self.windows_of(samples, stream))
+        return self.predict_windows(self.windows_of(samples, stream), stream)

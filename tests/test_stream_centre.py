@@ -1,0 +1,116 @@
+"""Stream centring: the running mean logit, its metadata, and that tools/evaluate.py,
+tools/calibrate.py and the runtime's engine apply it alike to one sequence of utterances."""
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import onnx
+import pytest
+
+from conftest import ROOT
+from emocap.config import EmotionConfig
+from emocap.emotion.engine import EmotionEngine
+from emocap.emotion.model import META_CENTRE, EmotionModel, utterance_probs
+from emocap.errors import ModelError
+from emocap.meter import Meter
+from emocap.stream_centre import StreamCentre
+from emocap_train import calibrate, centre, evaluate, serdata, streams
+
+PRIOR = [0.5, -0.2, 0.1, 0.0, -0.3, 0.2, -0.3]
+
+
+def test_first_utterance_moves_part_of_the_way():
+    logits = np.array([[2.0, 0, 0, 0, 0, 0, 1.0], [1.0, 0, 0, 0, 0, 0, 2.0]])
+    out = StreamCentre(PRIOR, weight=3.0, max_utterances=20).apply(logits)
+    shift = (logits.mean(axis=0) - np.array(PRIOR)) / (1 + 3.0)  # one utterance against 3 of prior
+    np.testing.assert_allclose(out, logits - shift, atol=1e-6)
+
+
+def test_a_stream_at_the_prior_is_left_alone_and_a_biased_one_is_pulled_back():
+    rng = np.random.default_rng(0)
+    at_prior, biased = StreamCentre(PRIOR, 2.0, 20), StreamCentre(PRIOR, 2.0, 20)
+    for _ in range(30):
+        x = np.array(PRIOR) + rng.normal(0, 0.01, (3, 7))
+        np.testing.assert_allclose(at_prior.apply(x), x, atol=0.02)
+        bias = np.zeros(7)
+        bias[6] = 3.0  # a voice read as sad whatever it says
+        y = biased.apply(x + bias)
+    assert abs(y.mean(axis=0)[6] - PRIOR[6]) < 0.35  # 2 of 22 pseudo-utterances keep the prior: 3 x 2/22
+
+
+def test_old_utterances_fade_and_reset_forgets():
+    stream = StreamCentre(PRIOR, 0.0, max_utterances=5)
+    for _ in range(20):
+        stream.apply(np.full((2, 7), -4.0))
+    assert stream.count == 5
+    for _ in range(40):  # a new voice takes over: the old one's share falls by 5/6 an utterance
+        last = stream.apply(np.full((2, 7), 4.0))
+    np.testing.assert_allclose(last, np.tile(PRIOR, (2, 1)), atol=0.01)
+    stream.reset()
+    assert stream.count == 0
+
+
+@pytest.fixture(scope="module")
+def centred_model(tmp_path_factory):
+    """The shipped small model with centring settings written by tools/centre.py's writer."""
+    path = tmp_path_factory.mktemp("centre") / "small_centred.onnx"
+    path.write_bytes((ROOT / "models/small.onnx").read_bytes())
+    centre.write_meta(path, {"prior": PRIOR, "weight": 1.0, "max_utterances": 20})
+    return path
+
+
+@pytest.fixture(scope="module")
+def speaker_clips(shared_data):
+    clips = [c for c in serdata.read_manifest(shared_data / "asr/ko/emotion.csv") if c.speaker == "emotiontts:nem"]
+    return clips[:5]
+
+
+def test_evaluate_calibrate_and_runtime_agree_on_a_stream(centred_model, speaker_clips):
+    probs = evaluate.predict_clips(centred_model, speaker_clips, workers=1)
+    model = EmotionModel(centred_model)
+    wins = [model.windows_of(serdata.load_audio(c.path)) for c in speaker_clips]
+    logits = streams.play_streams(speaker_clips, model.new_stream,
+                                  lambda i, s: model.stream_logits(wins[i], s))  # what calibrate.py fits on
+    engine = EmotionEngine(EmotionConfig(), Meter(), "small", models={"small": model, "large": model})
+    plain = EmotionModel(ROOT / "models/small.onnx")
+    (order,) = streams.by_speaker(speaker_clips)
+    for k, i in enumerate(order):  # utterances 3 s apart, as one stream
+        pred, _ = engine.classify(serdata.load_audio(speaker_clips[i].path), start_s=3.0 * k, end_s=3.0 * k + 2.0)
+        np.testing.assert_allclose([pred.probs[l] for l in model.labels], probs[i], atol=1e-5)
+        np.testing.assert_allclose(utterance_probs(logits[i], model.temperature), probs[i], atol=1e-5)
+        # the centring matters: the uncentred file scores the same clip otherwise
+        assert np.abs(plain.predict_windows(wins[i]).confidence - probs[i].max()) > 1e-3 or \
+            plain.predict_windows(wins[i]).label != model.labels[int(np.argmax(probs[i]))]
+    engine.new_stream()  # another source: the next utterance is a stream alone again
+    first = engine.classify(serdata.load_audio(speaker_clips[order[0]].path), 100.0, 102.0)[0]
+    np.testing.assert_allclose([first.probs[l] for l in model.labels], probs[order[0]], atol=1e-5)
+
+
+def test_calibrate_fits_on_centred_logits(centred_model, speaker_clips):
+    model = EmotionModel(centred_model)
+    wins = [model.windows_of(serdata.load_audio(c.path)) for c in speaker_clips]
+    y = np.array([model.labels.index(c.label) for c in speaker_clips])
+    r = calibrate.calibrate(model, speaker_clips, wins, y, [c.corpus for c in speaker_clips], 0.75)
+    assert r["temperature"] == calibrate.fit_temperature(
+        streams.play_streams(speaker_clips, model.new_stream, lambda i, s: model.stream_logits(wins[i], s)), y)
+
+
+@pytest.mark.parametrize("spec", [{"prior": [0.0] * 3, "weight": 1, "max_utterances": 5},
+                                  {"prior": PRIOR, "weight": -1, "max_utterances": 5},
+                                  {"prior": PRIOR, "weight": 1, "max_utterances": 0}, [1, 2]])
+def test_bad_centring_metadata_is_named(tmp_path, spec):
+    path = tmp_path / "bad.onnx"
+    m = onnx.load(str(ROOT / "models/small.onnx"))
+    m.metadata_props.add(key=META_CENTRE, value=json.dumps(spec))
+    onnx.save(m, str(path))
+    with pytest.raises(ModelError, match=f"{path}: metadata '{META_CENTRE}'"):
+        EmotionModel(path)
+
+
+def test_centre_tool_writes_and_removes(centred_model, tmp_path):
+    path = tmp_path / "m.onnx"
+    path.write_bytes(Path(centred_model).read_bytes())
+    assert EmotionModel(path).centre["weight"] == 1.0
+    assert centre.main(["--model", str(path), "--off"]) == 0
+    assert EmotionModel(path).centre is None
