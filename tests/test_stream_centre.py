@@ -114,3 +114,16 @@ def test_centre_tool_writes_and_removes(centred_model, tmp_path):
     assert EmotionModel(path).centre["weight"] == 1.0
     assert centre.main(["--model", str(path), "--off"]) == 0
     assert EmotionModel(path).centre is None
+
+
+def test_neutral_heavy_streams_keep_every_neutral_clip(shared_data):
+    clips = [c for c in serdata.read_manifest(shared_data / "ser/manifest.csv")
+             if c.speaker in ("ravdess:01", "crema-d:1006")]
+    half = serdata.neutral_heavy(clips, 0.5, seed=0)
+    for speaker in ("ravdess:01", "crema-d:1006"):
+        mine = [c for c in half if c.speaker == speaker]
+        neutral = sum(c.label == "neutral" for c in mine)
+        assert neutral == sum(c.label == "neutral" for c in clips if c.speaker == speaker) > 0
+        assert len(mine) - neutral == neutral  # the others drawn to make neutral half the stream
+    assert serdata.neutral_heavy(clips, 0.5, seed=0) == half != serdata.neutral_heavy(clips, 0.5, seed=1)
+    assert all(c.label == "neutral" for c in serdata.neutral_heavy(clips, 1.0))

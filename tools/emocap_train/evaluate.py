@@ -8,6 +8,8 @@ Each clip goes through ``emocap.emotion.model.EmotionModel.predict`` (features, 
 calibrated aggregation) exactly as a caption's utterance does; each speaker's clips are played
 as one stream (emocap_train/streams.py), which matters for a stream-normalised model. Clips whose label the model
 lacks are skipped and counted. ``--noise DIR --snr DB`` adds noise from DIR at that SNR first.
+``--neutral-share 0.5`` plays each speaker's stream half neutral (serdata.neutral_heavy), as a
+day's speech is mostly calm.
 ``coverage`` (share of clips whose tag would be shown) and ``shown_precision`` (accuracy of
 those) are taken at the model's own ``show_confidence`` (its metadata), or ``--show-confidence``.
 """
@@ -38,6 +40,8 @@ def parse_args(argv=None):
     p.add_argument("--part", default="test", choices=["train", "validation", "test"])
     p.add_argument("--sentences", type=int, nargs="+",
                    help="with --part: these sentence numbers of sentence-ruled corpora instead of the part's")
+    p.add_argument("--neutral-share", type=float,
+                   help="each speaker's neutral clips and a seeded draw of the others, neutral making this share")
     p.add_argument("--noise", action="append", default=[], help="noise folder (repeatable)")
     p.add_argument("--snr", type=float, default=10.0, help="SNR of added noise, dB (with --noise)")
     p.add_argument("--seed", type=int, default=0, help="seed for noise placement")
@@ -184,6 +188,10 @@ def main(argv=None) -> int:
             if args.sentences:
                 split = serdata.with_sentences(split, args.part, args.sentences)
             clips = serdata.select(clips, split, args.part)
+        if args.neutral_share is not None:
+            if not 0 < args.neutral_share <= 1:
+                raise EmocapError(f"--neutral-share {args.neutral_share}: expected a share in (0, 1]")
+            clips = serdata.neutral_heavy(clips, args.neutral_share, args.seed)
         if not clips:
             raise EmocapError(f"{', '.join(args.manifest)}: no clips to evaluate")
         noise = serdata.noise_files(args.noise)
@@ -197,6 +205,8 @@ def main(argv=None) -> int:
     result.pop("predictions")
     if args.noise:
         result["noise"] = {"folders": args.noise, "snr_db": args.snr}
+    if args.neutral_share is not None:
+        result["neutral_share"] = {"share": args.neutral_share, "seed": args.seed}
     title = f"{args.model} on {', '.join(args.manifest)}" + (f" [{args.part}]" if args.split else "")
     if args.report:
         out = Path(args.report)

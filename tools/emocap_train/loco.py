@@ -23,6 +23,11 @@ an option that differs by fold, such as a teacher that saw only that fold's trai
 other corpora), as the shipped models are calibrated, and scores coverage and shown precision at
 the threshold it picks: whether a threshold chosen on known voices keeps its precision on new
 ones. ``--rescore`` skips training and scores the fold models already in OUT.
+
+``--centre W`` scores a copy of each fold model given stream centring (``centre.py --weight W``,
+its prior from the fold's validation part) instead: the centred figures of the same training.
+``--neutral-share F`` scores each held-out speaker's stream with neutral clips making share F
+(evaluate.py's option): stream-adaptive methods meet a mostly calm day, not an acted corpus.
 """
 from __future__ import annotations
 
@@ -56,6 +61,8 @@ def parse_args(argv=None):
     p.add_argument("--show-confidence", type=float, default=0.5, help="threshold without --calibrate")
     p.add_argument("--calibrate", action="store_true", help="temperature and threshold from the fold's validation")
     p.add_argument("--rescore", action="store_true", help="reuse the fold models in OUT: no training")
+    p.add_argument("--centre", type=float, help="score the fold models with stream centring of this weight")
+    p.add_argument("--neutral-share", type=float, help="held-out streams with this share of neutral clips")
     args = p.parse_args(own)
     args.recipe = recipe
     return args
@@ -104,11 +111,18 @@ def _score(args, corpus: str, run: Path, manifest_args: list, log) -> dict:
     """The held-out corpus's figures for the fold model in ``run`` (calibrated first if asked)."""
     py, tools, split, model = sys.executable, ROOT / "tools", run / "split.json", run / "model.onnx"
     threshold = ["--show-confidence", str(args.show_confidence)]
+    if args.centre is not None:
+        centred = run / f"model_centre{args.centre:g}.onnx"
+        centred.write_bytes(model.read_bytes())
+        _run([py, tools / "centre.py", "--model", centred, *manifest_args, "--split", split,
+              "--weight", args.centre], log)
+        model = centred
+    mix = ["--neutral-share", str(args.neutral_share)] if args.neutral_share is not None else []
     if args.calibrate:
         _run([py, tools / "calibrate.py", "--model", model, *manifest_args, "--split", split], log)
         threshold = []  # the model's own, just calibrated
     res = subprocess.run([py, tools / "evaluate.py", *map(str, manifest_args), "--model", str(model), "--split",
-                          str(split), "--part", "test", "--json", "--workers", "1", *threshold],
+                          str(split), "--part", "test", "--json", "--workers", "1", *threshold, *mix],
                          capture_output=True, text=True, check=True)
     r = json.loads(res.stdout)
     c = r["per_corpus"][corpus]
@@ -117,6 +131,13 @@ def _score(args, corpus: str, run: Path, manifest_args: list, log) -> dict:
     if args.calibrate:
         out["show_confidence"] = r["show_confidence"]  # the threshold evaluate.py read from the model
     return out
+
+
+def result_name(args) -> str:
+    """The fold's result file: loco.json, or named for how it was scored."""
+    parts = (["calibrated"] if args.calibrate else []) + ([f"centre{args.centre:g}"] if args.centre is not None else []) \
+        + ([f"neutral{args.neutral_share:g}"] if args.neutral_share is not None else [])
+    return "_".join(["loco", *parts]) + ".json"
 
 
 def fold(args, name: str) -> dict:
@@ -130,7 +151,7 @@ def fold(args, name: str) -> dict:
             _train(args, name, run, manifest_args, log)
         out = _score(args, name.partition(":")[0], run, manifest_args, log)
     out["seconds"] = round(time.time() - t)
-    (run / ("loco_calibrated.json" if args.calibrate else "loco.json")).write_text(json.dumps(out, indent=1))
+    (run / result_name(args)).write_text(json.dumps(out, indent=1))
     return out
 
 
@@ -142,5 +163,5 @@ def main(argv=None) -> int:
             for k in ("macro_f1", "accuracy", "coverage", "shown_precision")}
     print(json.dumps({"recipe": args.name, "train_options": args.recipe, "folds": results,
                       "mean_over_folds": mean, "show_confidence": "calibrated" if args.calibrate
-                      else args.show_confidence}))
+                      else args.show_confidence, "centre": args.centre, "neutral_share": args.neutral_share}))
     return 0

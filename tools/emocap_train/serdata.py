@@ -86,6 +86,24 @@ def with_sentences(split: dict, part: str, numbers) -> dict:
     return {**split, part: spec}
 
 
+def neutral_heavy(clips: list[Clip], share: float, seed: int = 0) -> list[Clip]:
+    """Each speaker's neutral clips and a seeded draw of the others, so that neutral clips make
+    ``share`` of the speaker's stream (as far as the speaker has clips). An acted corpus gives
+    every speaker every emotion equally; a wearer's day is mostly calm speech, and a method
+    that adapts to the stream (stream_norm, stream_centre) must hold up on such a stream."""
+    rng = np.random.default_rng(seed)
+    by: dict[str, list[int]] = {}
+    for i, c in enumerate(clips):
+        by.setdefault(c.speaker, []).append(i)
+    keep = []
+    for speaker, idx in sorted(by.items()):
+        neutral = [i for i in idx if clips[i].label == "neutral"]
+        others = [i for i in idx if clips[i].label != "neutral"]
+        n = min(len(others), round(len(neutral) * (1 - share) / share)) if share < 1 else 0
+        keep += neutral + [int(i) for i in rng.choice(others, size=n, replace=False)]
+    return [clips[i] for i in sorted(keep)]
+
+
 def noise_files(dirs: list[str | Path], exclude: tuple[str, ...] = ()) -> list[Path]:
     """Audio files under ``dirs`` whose parent folder is not in ``exclude``."""
     found = []
