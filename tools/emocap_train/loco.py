@@ -39,7 +39,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from emocap_train import ROOT, shared_data
+from emocap_train import ROOT, model_card, shared_data
 
 FOLDS = ("crema-d", "ravdess", "emotiontts-ko")
 KOREAN_HALVES = ("emotiontts-ko:1", "emotiontts-ko:2")
@@ -113,6 +113,7 @@ def _score(args, corpus: str, run: Path, manifest_args: list, log) -> dict:
     threshold = ["--show-confidence", str(args.show_confidence)]
     if args.centre is not None:
         centred = run / f"model_centre{args.centre:g}.onnx"
+        model_card.drop_stale_card(centred)  # a copy made before: its card names that file
         centred.write_bytes(model.read_bytes())
         _run([py, tools / "centre.py", "--model", centred, *manifest_args, "--split", split,
               "--weight", args.centre], log)
