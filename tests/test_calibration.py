@@ -17,21 +17,23 @@ CLIPS = ["ser/ravdess/Actor_17/03-01-04-01-01-02-17.flac", "ser/crema-d/AudioWAV
 
 @pytest.mark.parametrize("mode", ["small", "large"])
 def test_evaluate_and_engine_give_the_same_calibrated_probabilities(shared_data, mode):
-    clips = [serdata.Clip(shared_data / c, "neutral", "x", "x") for c in CLIPS]
+    # each clip its own speaker, so each is a stream alone in both (stream centring: tests/test_stream_centre.py)
+    clips = [serdata.Clip(shared_data / c, "neutral", f"x{i}", "x") for i, c in enumerate(CLIPS)]
     path = ROOT / f"models/{mode}.onnx"
     from_tool = evaluate.predict_clips(path, clips, workers=1)
     cfg = EmotionConfig(small_model=str(ROOT / "models/small.onnx"), large_model=str(ROOT / "models/large.onnx"))
     engine = EmotionEngine(cfg, Meter(), mode)
     for clip, probs in zip(clips, from_tool):
+        engine.new_stream()
         pred, name = engine.classify(serdata.load_audio(clip.path))
         assert name == mode
         np.testing.assert_allclose([pred.probs[l] for l in engine.models[mode].labels], probs, atol=1e-6)
     # ... and both are the calibrated ones, not the plain softmax mean.
     model = EmotionModel(path)
     assert model.temperature != 1.0 and 0 < model.show_confidence < 1
-    raw = model.window_logits(model.windows_of(serdata.load_audio(clips[0].path)))
-    np.testing.assert_allclose(from_tool[0], utterance_probs(raw, model.temperature), atol=1e-6)
-    assert np.abs(utterance_probs(raw, 1.0) - from_tool[0]).max() > 1e-3
+    logits = model.stream_logits(model.windows_of(serdata.load_audio(clips[0].path)))  # centred, if the model is
+    np.testing.assert_allclose(from_tool[0], utterance_probs(logits, model.temperature), atol=1e-6)
+    assert np.abs(utterance_probs(logits, 1.0) - from_tool[0]).max() > 1e-3
 
 
 def test_temperature_fit_recovers_a_known_overconfidence():

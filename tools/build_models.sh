@@ -26,7 +26,9 @@ N="--noise $DATA/noise/cafe_restaurant --noise $DATA/noise/vehicle --noise $DATA
 EXPORT_ONLY=0
 [ "${1:-}" = "--export-only" ] && EXPORT_ONLY=1
 
-calibrate() {  # validation only: temperature, show_confidence, plots; then the test split once
+calibrate() {  # validation only: stream centring's prior, temperature, show_confidence, plots; then the test split once
+  # Centring (README "Stream centring") changes the logits, so it comes before the temperature.
+  $PY tools/centre.py --model models/small.onnx --model models/large.onnx $M --split "$SPLIT" --weight 4
   $PY tools/calibrate.py --model models/small.onnx --model models/large.onnx $M --split "$SPLIT" --plots models
   $PY tools/card_metrics.py --model models/small.onnx ${FLOAT_PARENT:-} $M $N --split "$SPLIT" --yardstick models/yardstick/small.json
   $PY tools/card_metrics.py --model models/large.onnx $M $N --split "$SPLIT" --yardstick models/yardstick/large.json

@@ -80,10 +80,10 @@ class EmotionConfig:
     """The ~1 MB INT8 model (default, and the only one in small mode)."""
     large_model: str = _f("models/large.onnx", path=True)
     """The ~5 MB model (large mode, and cascade re-runs)."""
-    cascade_confidence: float = _f(0.33, lo=0.0, hi=1.0)
+    cascade_confidence: float = _f(0.50, lo=0.0, hi=1.0)
     """In cascade mode, an utterance below this calibrated small-model confidence (0-1) is
     re-run on the large model (default: tools/calibrate.py's choice on validation)."""
-    show_confidence: float = _f(0.47, lo=0.0, hi=1.0)
+    show_confidence: float = _f(0.40, lo=0.0, hi=1.0)
     """A tag (emoji, [label], OLED icon) is shown only at this calibrated confidence or above
     (0-1); below it the caption is text only. Default: the higher of the two models' validation
     choices for a shown-tag precision of 0.75 (models/REPORT.md)."""
@@ -94,8 +94,9 @@ class EmotionConfig:
     max_utterance_s: float = _f(30.0, lo=1.0, hi=600.0)
     """Recent audio kept for tagging, seconds: a longer utterance is tagged from its last part."""
     adapt_reset_s: float = _f(20.0, lo=0.0, hi=3600.0)
-    """For a stream-normalised model (emocap/stream_norm.py): a silence longer than this,
-    seconds between utterances, starts the speaker statistics afresh (another speaker, likely)."""
+    """A silence longer than this, seconds between utterances, starts the stream afresh (another
+    speaker, likely): the speaker statistics of a stream-normalised model (emocap/stream_norm.py)
+    and the running mean of a centred one (emocap/stream_centre.py)."""
     adapt_window_s: float = _f(60.0, lo=1.0, hi=3600.0)
     """Seconds of speech the speaker statistics follow; older speech fades out."""
 
