@@ -127,3 +127,19 @@ def test_neutral_heavy_streams_keep_every_neutral_clip(shared_data):
         assert len(mine) - neutral == neutral  # the others drawn to make neutral half the stream
     assert serdata.neutral_heavy(clips, 0.5, seed=0) == half != serdata.neutral_heavy(clips, 0.5, seed=1)
     assert all(c.label == "neutral" for c in serdata.neutral_heavy(clips, 1.0))
+
+
+def test_cascade_choice_feeds_the_large_stream_as_the_engine_does(centred_model, speaker_clips):
+    """calibrate.cascade_large: the large model's stream takes in only the re-run utterances."""
+    model = EmotionModel(centred_model)
+    raw = [model.window_logits(model.windows_of(serdata.load_audio(c.path))) for c in speaker_clips]
+    (order,) = streams.by_speaker(speaker_clips)
+    rerun = np.zeros(len(raw), bool)
+    rerun[[order[1], order[3]]] = True
+    got = calibrate.cascade_large(model, raw, speaker_clips, rerun, 0.7)
+    stream = model.new_stream()
+    for i in (order[1], order[3]):  # the engine's large stream: these two and nothing else
+        np.testing.assert_allclose(got[i], utterance_probs(model.centred(raw[i], stream), 0.7), atol=1e-6)
+    assert not got[~rerun].any()
+    fed_all = streams.play_streams(speaker_clips, model.new_stream, lambda i, s: model.centred(raw[i], s))
+    assert np.abs(got[order[3]] - utterance_probs(fed_all[order[3]], 0.7)).max() > 1e-4

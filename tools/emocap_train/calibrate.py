@@ -103,13 +103,25 @@ def mean_corpus_f1(pred: np.ndarray, y: np.ndarray, corpora: list[str], n_labels
     return float(np.mean(f1))
 
 
-def choose_cascade(small: np.ndarray, large: np.ndarray, y, corpora, tolerance: float) -> dict:
-    """Lowest small-model threshold whose cascade is within ``tolerance`` of the best score."""
+def cascade_large(model: EmotionModel, raw: list[np.ndarray], clips, rerun: np.ndarray, temperature: float) -> np.ndarray:
+    """The large model's probabilities where the cascade re-runs it (zeros elsewhere): as in the
+    engine, its stream (a centred model's running mean) takes in only the re-run utterances."""
+    out = np.zeros((len(raw), len(model.labels)))
+    for group in streams.by_speaker(clips):
+        stream = model.new_stream()
+        for i in (i for i in group if rerun[i]):
+            out[i] = utterance_probs(model.centred(raw[i], stream), temperature)
+    return out
+
+
+def choose_cascade(small: np.ndarray, large, y, corpora, tolerance: float) -> dict:
+    """Lowest small-model threshold whose cascade is within ``tolerance`` of the best score;
+    ``large(rerun)`` gives the large model's probabilities for a re-run mask."""
     n = small.shape[1]
     rows = []
     for t in THRESHOLDS:
         rerun = small.max(1) < t
-        pred = np.where(rerun, large.argmax(1), small.argmax(1))
+        pred = np.where(rerun, large(rerun).argmax(1), small.argmax(1))
         rows.append((float(t), mean_corpus_f1(pred, y, corpora, n), float(rerun.mean())))
     best = max(r[1] for r in rows)
     t, score, share = next(r for r in rows if r[1] >= best - tolerance)
@@ -120,13 +132,14 @@ def choose_cascade(small: np.ndarray, large: np.ndarray, y, corpora, tolerance: 
 
 def calibrate(model: EmotionModel, clips, wins: list[np.ndarray], y: np.ndarray, corpora, target: float) -> dict:
     # Centred as the runtime centres them (each speaker one stream) for a model with stream centring.
-    logits = streams.play_streams(clips, model.new_stream, lambda i, stream: model.stream_logits(wins[i], stream))
+    raw = [model.window_logits(w) for w in wins]
+    logits = streams.play_streams(clips, model.new_stream, lambda i, stream: model.centred(raw[i], stream))
     t = fit_temperature(logits, y)
     before = np.stack([utterance_probs(l, 1.0) for l in logits])
     after = np.stack([utterance_probs(l, t) for l in logits])
     curve = shown_curve(after, y, corpora)
     show = choose_show(curve, target)
-    return {"temperature": t, "before": before, "after": after, "curve": curve,
+    return {"temperature": t, "before": before, "after": after, "curve": curve, "raw": raw,
             "card": {"calibration": {
                 "method": "temperature scaling of window logits, fitted by NLL of the utterance probabilities",
                 "part": "validation", "utterances": int(len(y)), "temperature": t,
@@ -164,8 +177,10 @@ def main(argv=None) -> int:
     results = [calibrate(m, clips, wins[m.settings], y, corpora, args.target_precision) for m in models]
     summary = {str(m.path.name): r["card"] for m, r in zip(models, results)}
     if len(models) == 2:
-        summary["cascade_confidence"] = choose_cascade(results[0]["after"], results[1]["after"], y, corpora,
-                                                       args.cascade_tolerance)
+        large, fitted = results[1]["raw"], results[1]["temperature"]  # the temperature about to be written
+        summary["cascade_confidence"] = choose_cascade(
+            results[0]["after"], lambda rerun: cascade_large(models[1], large, clips, rerun, fitted), y, corpora,
+            args.cascade_tolerance)
     if args.plots:
         calibration_plots.reliability(Path(args.plots) / "reliability.png",
                                       {m.path.stem: (r["before"], r["after"], r["temperature"]) for m, r in zip(models, results)}, y)

@@ -142,9 +142,12 @@ class EmotionModel:
         return ModelStream(norm, centre)
 
     def stream_logits(self, wins: np.ndarray, stream: ModelStream | None = None) -> np.ndarray:
-        """Window logits as the utterance probabilities use them: centred by ``stream`` (which
-        takes the utterance in) for a centred model; without a stream, a stream alone."""
-        logits = self.window_logits(wins)
+        """Window logits as the utterance probabilities use them (``centred``)."""
+        return self.centred(self.window_logits(wins), stream)
+
+    def centred(self, logits: np.ndarray, stream: ModelStream | None = None) -> np.ndarray:
+        """An utterance's window logits centred by ``stream`` (which takes the utterance in) for
+        a centred model, as they are; without a stream the utterance is a stream alone."""
         if self.centre:
             logits = (stream or self.new_stream()).centre.apply(logits)
         return logits
