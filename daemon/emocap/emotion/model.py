@@ -53,11 +53,6 @@ class ModelStream:
     norm: StreamNorm | None
     centre: StreamCentre | None
 
-    def reset(self) -> None:
-        for part in (self.norm, self.centre):
-            if part is not None:
-                part.reset()
-
 
 def _meta(session: ort.InferenceSession, path: Path) -> dict:
     props = session.get_modelmeta().custom_metadata_map
