@@ -55,7 +55,7 @@ def _one(path: str) -> np.ndarray:
 
 
 def all_functionals(clips, cache: Path) -> np.ndarray:
-    key = loco_ensemble._key(clips)
+    key = loco_ensemble.clips_key(clips)
     if cache.exists():
         with np.load(cache) as saved:
             if str(saved["key"]) == key:

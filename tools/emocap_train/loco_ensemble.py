@@ -35,13 +35,14 @@ def parse_args(argv=None):
     return p.parse_args(argv)
 
 
-def _key(clips) -> str:
+def clips_key(clips) -> str:
+    """A short hash of the clips' paths in order: a cache made for other clips is not reused."""
     return hashlib.sha256("\n".join(str(c.path) for c in clips).encode()).hexdigest()[:16]
 
 
 def member_probs(model: Path, clips, part: str, workers: int) -> np.ndarray:
     """Utterance probabilities of ``model`` on ``clips``, from the cache when the clips match."""
-    cache, key = model.parent / f"probs_{part}.npz", _key(clips)
+    cache, key = model.parent / f"probs_{part}.npz", clips_key(clips)
     if cache.exists():
         with np.load(cache) as saved:
             if str(saved["key"]) == key and saved["mtime"] == model.stat().st_mtime:
