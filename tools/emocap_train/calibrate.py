@@ -23,7 +23,6 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import onnx
 
 from emocap_train import calibration_plots
 from emocap_train import model_card
@@ -152,14 +151,7 @@ def calibrate(model: EmotionModel, clips, wins: list[np.ndarray], y: np.ndarray,
 
 def write_back(path: Path, temperature: float, show: float, card_part: dict) -> None:
     """Temperature and default threshold into the ONNX metadata; the card follows the file."""
-    m = onnx.load(str(path))
-    props = {p.key: p.value for p in m.metadata_props}
-    props[META_TEMPERATURE], props[META_SHOW] = json.dumps(temperature), json.dumps(show)
-    del m.metadata_props[:]
-    for k, v in props.items():
-        m.metadata_props.add(key=k, value=v)
-    onnx.save(m, str(path))
-    model_card.refresh_card(path, card_part)
+    model_card.rewrite_metadata(path, {META_TEMPERATURE: temperature, META_SHOW: show}, card_part)
 
 
 def main(argv=None) -> int:

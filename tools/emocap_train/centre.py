@@ -16,7 +16,6 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import onnx
 
 from emocap_train import model_card, serdata, streams
 from emocap.emotion.model import META_CENTRE, EmotionModel
@@ -47,15 +46,7 @@ def prior_logits(model: EmotionModel, manifests, split) -> np.ndarray:
 
 def write_meta(path: Path, spec: dict | None) -> None:
     """``spec`` as the model's ``stream_centre`` metadata (None removes it); the card follows."""
-    m = onnx.load(str(path))
-    props = {p.key: p.value for p in m.metadata_props if p.key != META_CENTRE}
-    if spec is not None:
-        props[META_CENTRE] = json.dumps(spec)
-    del m.metadata_props[:]
-    for k, v in props.items():
-        m.metadata_props.add(key=k, value=v)
-    onnx.save(m, str(path))
-    model_card.refresh_card(path, {META_CENTRE: spec})
+    model_card.rewrite_metadata(path, {META_CENTRE: spec}, {META_CENTRE: spec})
 
 
 def main(argv=None) -> int:

@@ -85,6 +85,24 @@ def refresh_card(out: Path, part: dict | None = None) -> None:
     save_card(card, out)
 
 
+def rewrite_metadata(path: Path, values: dict, card_part: dict) -> None:
+    """Set ONNX metadata keys of ``path`` in place (JSON values; None removes the key); the card
+    follows the file and takes ``card_part`` (tools/calibrate.py, tools/centre.py)."""
+    import onnx  # the train extra: not needed by the rest of this module's readers
+
+    m = onnx.load(str(path))
+    props = {p.key: p.value for p in m.metadata_props}
+    for k, v in values.items():
+        props.pop(k, None)
+        if v is not None:
+            props[k] = json.dumps(v)
+    del m.metadata_props[:]
+    for k, v in props.items():
+        m.metadata_props.add(key=k, value=v)
+    onnx.save(m, str(path))
+    refresh_card(path, card_part)
+
+
 def contract_card(labels, mean, std, settings: FeatureSettings, manifests, split_path) -> dict:
     """The card's copy of the model contract (I/O, labels, statistics, features) and its data."""
     split = serdata.load_split(split_path)
