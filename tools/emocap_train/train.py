@@ -23,6 +23,9 @@ tells the training corpora apart from the embedding, its gradient reversed into 
 ``--teacher ONNX`` distils a trained model (an ensemble, usually) into this one: the target of
 each window mixes the smoothed label with the teacher's utterance distribution for the same
 augmented copy (``--teacher-weight``). ``--mixup`` blends pairs of windows and their targets.
+
+``--centre-train W`` trains through the runtime's stream centring (emocap_train/centre_train.py):
+batches of a few speakers' windows each, every window's logits centred on its speaker's mean.
 """
 from __future__ import annotations
 
@@ -41,7 +44,7 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from torch.utils.data import DataLoader, WeightedRandomSampler
 from tqdm import tqdm
 
-from emocap_train import adversary, augment, ser_models, serdata, train_args, train_data, train_report, validation
+from emocap_train import adversary, augment, centre_train, ser_models, serdata, train_args, train_data, train_report, validation
 from emocap.features import FeatureSettings
 
 
@@ -90,6 +93,11 @@ def start(argv) -> Run:
     args = train_args.parse_args(argv, __doc__)
     if args.adversary > 0 and args.mixup > 0:
         raise SystemExit("train.py: --adversary and --mixup cannot be combined (a mixed window has no one corpus)")
+    if args.centre_train is not None and args.mixup > 0:
+        raise SystemExit("train.py: --centre-train and --mixup cannot be combined (a mixed window has no one speaker)")
+    if args.centre_train is not None and args.batch % args.speakers_per_batch:
+        raise SystemExit(f"train.py: --batch {args.batch} does not split evenly into --speakers-per-batch "
+                         f"{args.speakers_per_batch}")
     t_start = time.time()
     torch.manual_seed(args.seed)
     if args.threads:
@@ -110,12 +118,16 @@ def make_loader(run: Run) -> DataLoader:
     weights = [(args.korean_weight if c.corpus == "emotiontts-ko" else 1.0) / counts[y]
                for c, y in zip(run.data.train, prep.y_train)]
     n = len(run.data.train) * args.crops
-    sampler = WeightedRandomSampler(weights, num_samples=n, replacement=True)
     ds = augment.TrainWindows(prep.variants, prep.targets, args, run.settings, prep.mean, prep.std)
     if args.adversary > 0:
         index = run.corpus_index
         ds = adversary.WithCorpus(ds, [index[c.corpus] for c in run.data.train])
     # Windows are cut from memory: cheaper in this process than shipped from worker processes.
+    if args.centre_train is not None:
+        batches = centre_train.SpeakerBatches([c.speaker for c in run.data.train], weights, max(1, n // args.batch),
+                                              args.speakers_per_batch, args.batch // args.speakers_per_batch, args.seed)
+        return DataLoader(ds, batch_sampler=batches, num_workers=0)
+    sampler = WeightedRandomSampler(weights, num_samples=n, replacement=True)
     return DataLoader(ds, batch_size=args.batch, sampler=sampler, num_workers=0, drop_last=n > args.batch)
 
 
@@ -148,8 +160,11 @@ def train_epoch(args, fit: Fit, loader: DataLoader, epoch: int) -> float:
             lam = float(fit.mix_rng.beta(args.mixup, args.mixup))
             perm = torch.randperm(len(x), device=x.device)
             x, t = lam * x + (1 - lam) * x[perm], lam * t + (1 - lam) * t[perm]
+        logits = fit.model(x)
+        if args.centre_train is not None:
+            logits = centre_train.centred(logits, args.batch // args.speakers_per_batch, args.centre_train)
         # Cross-entropy against soft targets (smoothed label, teacher, mixup).
-        loss = -(t * torch.log_softmax(fit.model(x), dim=1)).sum(dim=1).mean()
+        loss = -(t * torch.log_softmax(logits, dim=1)).sum(dim=1).mean()
         fit.opt.zero_grad()
         if fit.adversary is not None:
             fit.adv_opt.zero_grad()
@@ -170,7 +185,8 @@ def train_epoch(args, fit: Fit, loader: DataLoader, epoch: int) -> float:
 def validate_epoch(run: Run, fit: Fit, progress: Progress, epoch: int, loss: float) -> None:
     """Score both sets of weights, keep the better, save it when it beats the best so far."""
     candidates = fit.candidates()
-    scores = validation.score_candidates(candidates, run.prep, run.data.val, serdata.LABELS, run.args.device)
+    scores = validation.score_candidates(candidates, run.prep, run.data.val, serdata.LABELS, run.args.device,
+                                         run.args.centre_train)
     chosen = max(scores, key=lambda k: scores[k][0])
     score, per_corpus, pooled = scores[chosen]
     progress.history.append({"epoch": epoch, "train_loss": loss, "val_score": score,

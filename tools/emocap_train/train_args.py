@@ -67,5 +67,9 @@ def _target_args(p) -> None:
     p.add_argument("--label-smoothing", type=float, default=0.1)
     p.add_argument("--adversary", type=float, default=0.0,
                    help="weight of the corpus-adversarial loss (0: off; not with --mixup)")
+    p.add_argument("--centre-train", type=float,
+                   help="train and validate through stream centring of this weight (centre_train.py; not with --mixup)")
+    p.add_argument("--speakers-per-batch", type=int, default=8,
+                   help="with --centre-train: speakers in each batch (--batch is split evenly among them)")
     p.add_argument("--ema", type=float, default=0.995,
                    help="decay of the weight moving average validated beside the raw weights (0: raw only)")

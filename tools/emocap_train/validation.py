@@ -6,7 +6,7 @@ from collections import defaultdict
 import numpy as np
 import torch
 
-from emocap_train import metrics, streams
+from emocap_train import centre_train, metrics, streams
 from emocap import features
 
 
@@ -25,13 +25,17 @@ def validation_windows(audio, settings, clips):
 
 
 @torch.no_grad()
-def clip_predictions(model, wins, owner, mean, std, device, n_clips):
-    """Clip-level labels, aggregated exactly as the runtime does (features.aggregate)."""
+def clip_predictions(model, wins, owner, mean, std, device, clips, centre_weight=None):
+    """Clip-level labels, aggregated exactly as the runtime does (features.aggregate); with
+    ``centre_weight`` each speaker's clips are first centred as one stream (centre_train.py)."""
     model.eval()
     x = torch.from_numpy(features.normalise(wins, mean, std))
     logits = torch.cat([model(x[i : i + 512].to(device)).cpu() for i in range(0, len(x), 512)]).numpy()
-    probs = features.softmax(logits)
-    return [int(np.argmax(features.aggregate(probs[owner == c]))) for c in range(n_clips)]
+    if centre_weight is None:
+        per_clip = [logits[owner == c] for c in range(len(clips))]
+    else:
+        per_clip = centre_train.centred_clips(logits, owner, clips, centre_weight)
+    return [int(np.argmax(features.aggregate(features.softmax(w)))) for w in per_clip]
 
 
 def corpus_scores(clips, y_true, y_pred, labels):
@@ -46,11 +50,11 @@ def corpus_scores(clips, y_true, y_pred, labels):
     return scores, float(np.mean(list(scores.values())))
 
 
-def score_candidates(candidates: dict, prep, clips, labels, device) -> dict:
+def score_candidates(candidates: dict, prep, clips, labels, device, centre_weight=None) -> dict:
     """``{name: (score, per-corpus macro-F1, pooled summary)}`` for each set of weights."""
     scores = {}
     for name, m in candidates.items():
-        pred = clip_predictions(m, prep.val_wins, prep.val_owner, prep.mean, prep.std, device, len(clips))
+        pred = clip_predictions(m, prep.val_wins, prep.val_owner, prep.mean, prep.std, device, clips, centre_weight)
         per_corpus, score = corpus_scores(clips, prep.y_val, pred, labels)
         scores[name] = (score, per_corpus, metrics.summary(metrics.confusion(prep.y_val, pred, len(labels)), labels))
     return scores

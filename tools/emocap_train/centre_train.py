@@ -1,0 +1,78 @@
+"""Stream centring trained in (``train.py --centre-train W``).
+
+The runtime centres each utterance's logits on its stream's running mean (emocap/stream_centre.py):
+a model trained without it learns to read a voice's absolute colour, and centring after the fact
+only undoes part of that. Here each training batch is ``speakers`` groups of ``per_speaker``
+windows of one speaker each, and the loss sees every window's logits moved as the runtime moves
+them: by its group's mean logit, shrunk towards the batch mean by ``W`` pseudo-utterances, less
+that batch mean (the prior). The gradient flows through the group mean, so the model learns what
+tells one speaker's emotions apart rather than what tells speakers apart.
+
+Validation plays each speaker's clips as one centred stream (``StreamCentre``, the runtime's
+class), its prior the mean raw clip logit of the validation clips, as tools/centre.py sets it;
+the checkpoint is chosen on that.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+
+import numpy as np
+import torch
+from torch.utils.data import Sampler
+
+from emocap_train import streams
+from emocap.stream_centre import StreamCentre
+
+MAX_UTTERANCES = 20
+"""The fade of the validation streams, as tools/centre.py writes it by default."""
+
+
+class SpeakerBatches(Sampler):
+    """Batches of ``speakers`` x ``per_speaker`` clip indices, each run of ``per_speaker`` one speaker's.
+
+    Speakers are drawn in proportion to their clips' summed ``weights`` and clips within a speaker
+    in proportion to their own, so the clips' overall mix is that of the plain weighted sampler.
+    """
+
+    def __init__(self, speakers_of: list[str], weights: list[float], n_batches: int, speakers: int,
+                 per_speaker: int, seed: int) -> None:
+        groups = defaultdict(list)
+        for i, s in enumerate(speakers_of):
+            groups[s].append(i)
+        w = np.asarray(weights, dtype=np.float64)
+        self.groups = [np.array(g) for _, g in sorted(groups.items()) if w[g].sum() > 0]
+        self.within = [w[g] / w[g].sum() for g in self.groups]
+        totals = np.array([w[g].sum() for g in self.groups])
+        self.p_speaker = totals / totals.sum()
+        self.n_batches, self.speakers, self.per_speaker = n_batches, speakers, per_speaker
+        self.rng = np.random.default_rng(seed)
+        if speakers > len(self.groups):
+            raise ValueError(f"--centre-train: {speakers} speakers a batch, but training has {len(self.groups)}")
+
+    def __len__(self) -> int:
+        return self.n_batches
+
+    def __iter__(self):
+        for _ in range(self.n_batches):
+            chosen = self.rng.choice(len(self.groups), self.speakers, replace=False, p=self.p_speaker)
+            yield [int(i) for s in chosen
+                   for i in self.rng.choice(self.groups[s], self.per_speaker, p=self.within[s])]
+
+
+def centred(logits: torch.Tensor, per_speaker: int, weight: float) -> torch.Tensor:
+    """Logits ``(speakers * per_speaker, labels)`` of SpeakerBatches order, each moved by its group's
+    mean shrunk towards the batch mean (``weight`` pseudo-utterances), less the batch mean."""
+    g = logits.view(-1, per_speaker, logits.shape[1])
+    prior = logits.detach().mean(dim=0)
+    centre = (g.sum(dim=1) + weight * prior) / (per_speaker + weight)
+    return (g - (centre - prior)[:, None, :]).reshape(logits.shape)
+
+
+def centred_clips(logits: np.ndarray, owner: np.ndarray, clips, weight: float) -> list[np.ndarray]:
+    """Each clip's window logits (``logits`` rows whose ``owner`` is the clip) centred along its
+    speaker's stream, in the order every tool plays it, as the runtime centres an utterance; the
+    prior is the mean clip logit over all ``clips``, as tools/centre.py sets it."""
+    per_clip = [logits[owner == c] for c in range(len(clips))]
+    prior = np.mean([w.mean(axis=0) for w in per_clip], axis=0)
+    return streams.play_streams(clips, lambda: StreamCentre(prior, weight, MAX_UTTERANCES),
+                                lambda i, stream: stream.apply(per_clip[i]))
