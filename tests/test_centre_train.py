@@ -5,8 +5,9 @@ import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
-from emocap_train import centre_train  # noqa: E402
+from emocap_train import centre_train, validation  # noqa: E402
 from emocap_train.serdata import Clip  # noqa: E402
+from emocap import features  # noqa: E402
 from emocap.stream_centre import StreamCentre  # noqa: E402
 from conftest import run_tool  # noqa: E402
 
@@ -78,7 +79,33 @@ def test_train_with_centring(shared_data, tmp_path):
                  "--epochs", "1", "--max-clips", "60", "--workers", "0", "--crops", "1", "--variants", "1",
                  "--centre-train", "4", "--batch", "8", "--speakers-per-batch", "2")
     assert r.returncode == 0, r.stderr[-2000:]
-    assert len(json.loads((tmp_path / "report.json").read_text())["history"]) == 1
-    r = run_tool("tools/train.py", "--manifest", shared_data / "ser/manifest.csv", "--out", tmp_path / "x",
-                 "--centre-train", "4", "--batch", "10", "--speakers-per-batch", "4")
-    assert r.returncode != 0 and "does not split evenly" in r.stderr
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert len(report["history"]) == 1 and report["args"]["centre_train"] == 4
+    for batch, speakers in (("10", "4"), ("8", "8"), ("8", "0")):  # uneven, one window a group, none
+        r = run_tool("tools/train.py", "--manifest", shared_data / "ser/manifest.csv", "--out", tmp_path / "x",
+                     "--centre-train", "4", "--batch", batch, "--speakers-per-batch", speakers)
+        assert r.returncode != 0 and "must split evenly" in r.stderr, r.stderr[-500:]
+
+
+class _Fixed(torch.nn.Module):
+    """A 'model' whose logits are the window's first 7 values: validation's maths without training."""
+
+    def forward(self, x):
+        return x[:, 0, :7, 0]
+
+
+def test_validation_predictions_are_the_runtimes_and_centring_reaches_them():
+    clips = [Clip(f"/x/{s}{i}.wav", "neutral", s, "c") for s in "ab" for i in range(4)]
+    rng = np.random.default_rng(2)
+    logits = rng.normal(size=(16, 7)).astype(np.float32)
+    logits[:8, 3] += 5.0  # speaker a's voice pulls every clip to label 3, b's away from it
+    logits[8:, 3] -= 5.0
+    wins = np.zeros((16, 1, 40, 128), np.float32)
+    wins[:, 0, :7, 0] = logits
+    owner = np.repeat(np.arange(8), 2)
+    zero, one = np.zeros(40, np.float32), np.ones(40, np.float32)
+    plain = validation.clip_predictions(_Fixed(), wins[:, 0], owner, zero, one, "cpu", clips)
+    expected = [int(np.argmax(features.softmax(logits[owner == c]).mean(axis=0))) for c in range(8)]
+    assert plain == expected and plain[:4] == [3, 3, 3, 3]
+    centred = validation.clip_predictions(_Fixed(), wins[:, 0], owner, zero, one, "cpu", clips, centre_weight=0.0)
+    assert centred[:4] != [3, 3, 3, 3]  # the pull is taken out of speaker a's stream

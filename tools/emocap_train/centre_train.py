@@ -3,14 +3,17 @@
 The runtime centres each utterance's logits on its stream's running mean (emocap/stream_centre.py):
 a model trained without it learns to read a voice's absolute colour, and centring after the fact
 only undoes part of that. Here each training batch is ``speakers`` groups of ``per_speaker``
-windows of one speaker each, and the loss sees every window's logits moved as the runtime moves
-them: by its group's mean logit, shrunk towards the batch mean by ``W`` pseudo-utterances, less
-that batch mean (the prior). The gradient flows through the group mean, so the model learns what
-tells one speaker's emotions apart rather than what tells speakers apart.
+windows of one speaker each, and the loss sees every window's logits moved by its group's mean
+logit, shrunk towards the batch mean by ``W`` pseudo-utterances, less that batch mean (the prior).
+That is the runtime's move for the last utterance of a ``per_speaker``-long stream; the runtime's
+is causal (earlier utterances are moved less) and holds up to 20. The gradient flows through the
+group mean, so the model learns what tells one speaker's emotions apart rather than what tells
+speakers apart.
 
 Validation plays each speaker's clips as one centred stream (``StreamCentre``, the runtime's
 class), its prior the mean raw clip logit of the validation clips, as tools/centre.py sets it;
-the checkpoint is chosen on that.
+the checkpoint is chosen on that. The saved model carries no centring: give it the same weight
+with tools/centre.py before it is evaluated or shipped.
 """
 from __future__ import annotations
 
@@ -27,11 +30,27 @@ MAX_UTTERANCES = 20
 """The fade of the validation streams, as tools/centre.py writes it by default."""
 
 
+def check_args(args) -> None:
+    """train.py's options for centring, refused with one line each."""
+    if args.centre_train is None:
+        return
+    if args.mixup > 0:
+        raise SystemExit("train.py: --centre-train and --mixup cannot be combined (a mixed window has no one speaker)")
+    if args.centre_train < 0:
+        raise SystemExit(f"train.py: --centre-train must be >= 0 (pseudo-utterances), not {args.centre_train}")
+    per = args.batch // args.speakers_per_batch if args.speakers_per_batch >= 1 else 0
+    if per < 2 or per * args.speakers_per_batch != args.batch:
+        raise SystemExit(f"train.py: --batch {args.batch} must split evenly into --speakers-per-batch "
+                         f"{args.speakers_per_batch} groups of at least 2 windows")
+
+
 class SpeakerBatches(Sampler):
     """Batches of ``speakers`` x ``per_speaker`` clip indices, each run of ``per_speaker`` one speaker's.
 
     Speakers are drawn in proportion to their clips' summed ``weights`` and clips within a speaker
-    in proportion to their own, so the clips' overall mix is that of the plain weighted sampler.
+    in proportion to their own, so the clips' overall mix is close to the plain weighted sampler's
+    (a speaker appears at most once a batch). Clips are drawn with replacement, so a speaker with
+    few clips may repeat one (another random window and copy of it).
     """
 
     def __init__(self, speakers_of: list[str], weights: list[float], n_batches: int, speakers: int,

@@ -25,7 +25,8 @@ each window mixes the smoothed label with the teacher's utterance distribution f
 augmented copy (``--teacher-weight``). ``--mixup`` blends pairs of windows and their targets.
 
 ``--centre-train W`` trains through the runtime's stream centring (emocap_train/centre_train.py):
-batches of a few speakers' windows each, every window's logits centred on its speaker's mean.
+batches of a few speakers' windows each, every window's logits centred on its speaker's mean. The
+saved model carries no centring metadata: tools/centre.py adds it (as loco.py --centre does).
 """
 from __future__ import annotations
 
@@ -93,11 +94,7 @@ def start(argv) -> Run:
     args = train_args.parse_args(argv, __doc__)
     if args.adversary > 0 and args.mixup > 0:
         raise SystemExit("train.py: --adversary and --mixup cannot be combined (a mixed window has no one corpus)")
-    if args.centre_train is not None and args.mixup > 0:
-        raise SystemExit("train.py: --centre-train and --mixup cannot be combined (a mixed window has no one speaker)")
-    if args.centre_train is not None and args.batch % args.speakers_per_batch:
-        raise SystemExit(f"train.py: --batch {args.batch} does not split evenly into --speakers-per-batch "
-                         f"{args.speakers_per_batch}")
+    centre_train.check_args(args)
     t_start = time.time()
     torch.manual_seed(args.seed)
     if args.threads:
