@@ -20,6 +20,9 @@ import numpy as np
 from emocap_train import model_card, serdata, streams
 from emocap.emotion.model import META_CENTRE, EmotionModel
 
+MAX_UTTERANCES = 20
+"""The default fade: a stream's mean holds the last 20 utterances (older ones fade)."""
+
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -27,7 +30,8 @@ def parse_args(argv=None):
     p.add_argument("--manifest", action="append", default=[])
     p.add_argument("--split", default=str(serdata.DEFAULT_SPLIT))
     p.add_argument("--weight", type=float, default=4.0, help="pseudo-utterances of the prior in each stream")
-    p.add_argument("--max-utterances", type=int, default=20, help="utterances a stream's mean holds before fading")
+    p.add_argument("--max-utterances", type=int, default=MAX_UTTERANCES,
+                   help="utterances a stream's mean holds before fading")
     p.add_argument("--off", action="store_true", help="remove centring from the models")
     args = p.parse_args(argv)
     if not args.off and not args.manifest:

@@ -23,11 +23,11 @@ import numpy as np
 import torch
 from torch.utils.data import Sampler
 
-from emocap_train import streams
+from emocap_train import centre, streams
 from emocap.stream_centre import StreamCentre
 
-MAX_UTTERANCES = 20
-"""The fade of the validation streams, as tools/centre.py writes it by default."""
+MAX_UTTERANCES = centre.MAX_UTTERANCES
+"""The fade of the validation streams: tools/centre.py's default."""
 
 
 def check_args(args) -> None:
