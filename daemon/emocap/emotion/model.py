@@ -148,13 +148,17 @@ class EmotionModel:
         return logits
 
     def predict_windows(self, wins: np.ndarray, stream: ModelStream | None = None) -> Prediction:
-        probs = utterance_probs(self.stream_logits(wins, stream), self.temperature)
+        return self.predict_logits(self.window_logits(wins), stream)
+
+    def predict_logits(self, logits: np.ndarray, stream: ModelStream | None = None) -> Prediction:
+        """The prediction from an utterance's raw window logits (centred by ``stream`` here)."""
+        probs = utterance_probs(self.centred(logits, stream), self.temperature)
         best = int(np.argmax(probs))
         return Prediction(
             label=self.labels[best],
             confidence=float(probs[best]),
             probs={l: float(p) for l, p in zip(self.labels, probs)},
-            windows=len(wins),
+            windows=len(logits),
         )
 
     def predict(self, samples: np.ndarray, stream: ModelStream | None = None) -> Prediction:
