@@ -51,12 +51,44 @@ def test_old_utterances_fade_and_reset_forgets():
     assert stream.count == 0
 
 
-@pytest.fixture(scope="module")
-def centred_model(tmp_path_factory):
-    """The shipped small model with centring settings written by tools/centre.py's writer."""
+def test_calm_guard_never_lowers_calm_against_the_rest():
+    rng = np.random.default_rng(1)
+    stream = StreamCentre(PRIOR, 0.0, 20, calm=2)
+    for _ in range(50):
+        shift = rng.normal(0, 2, 7)
+        got = stream.guarded(shift)
+        # subtracting the shift lowers calm against the others' mean by this much: never above 0
+        assert got[2] - np.delete(got, 2).mean() <= 1e-9
+        np.testing.assert_array_equal(np.delete(got, 2), np.delete(shift, 2))  # the others as they were
+        if shift[2] <= np.delete(shift, 2).mean():
+            np.testing.assert_array_equal(got, shift)  # pulled away from calm: moved exactly as unguarded
+
+
+def test_a_calm_stream_keeps_its_calm_tag_and_an_aroused_voice_is_still_pulled_back():
+    calm_voice = np.array(PRIOR) + np.array([0, 0, 2.0, 0, 0, 0, 1.5])  # calm (a little sad) all day
+    plain, guarded = StreamCentre(PRIOR, 4.0, 20), StreamCentre(PRIOR, 4.0, 20, calm=2)
+    for _ in range(30):
+        x = np.tile(calm_voice, (2, 1))
+        a, b = plain.apply(x), guarded.apply(x)
+    assert np.argmax(a.mean(axis=0)) != 2  # unguarded, a long calm stretch loses its calm tag
+    assert np.argmax(b.mean(axis=0)) == 2  # guarded, it stays calm
+    aroused = np.array(PRIOR) + np.array([0, 0, 0, 0, 0, 3.0, 0])  # a voice read as angry whatever it says
+    plain, guarded = StreamCentre(PRIOR, 4.0, 20), StreamCentre(PRIOR, 4.0, 20, calm=2)
+    for _ in range(30):
+        x = np.tile(aroused, (2, 1))
+        np.testing.assert_allclose(guarded.apply(x), plain.apply(x), atol=1e-6)
+
+
+@pytest.fixture(scope="module", params=[None, "neutral"], ids=["unguarded", "calm-guard"])
+def centred_model(tmp_path_factory, request):
+    """The shipped small model with centring settings written by tools/centre.py's writer
+    (without and with the calm guard)."""
     path = tmp_path_factory.mktemp("centre") / "small_centred.onnx"
     path.write_bytes((ROOT / "models/small.onnx").read_bytes())
-    centre.write_meta(path, {"prior": PRIOR, "weight": 1.0, "max_utterances": 20})
+    spec = {"prior": PRIOR, "weight": 1.0, "max_utterances": 20}
+    if request.param:
+        spec["calm_label"] = request.param
+    centre.write_meta(path, spec)
     return path
 
 
@@ -98,7 +130,8 @@ def test_calibrate_fits_on_centred_logits(centred_model, speaker_clips):
 
 @pytest.mark.parametrize("spec", [{"prior": [0.0] * 3, "weight": 1, "max_utterances": 5},
                                   {"prior": PRIOR, "weight": -1, "max_utterances": 5},
-                                  {"prior": PRIOR, "weight": 1, "max_utterances": 0}, [1, 2]])
+                                  {"prior": PRIOR, "weight": 1, "max_utterances": 0},
+                                  {"prior": PRIOR, "weight": 1, "max_utterances": 5, "calm_label": "calm"}, [1, 2]])
 def test_bad_centring_metadata_is_named(tmp_path, spec):
     path = tmp_path / "bad.onnx"
     m = onnx.load(str(ROOT / "models/small.onnx"))
@@ -114,6 +147,16 @@ def test_centre_tool_writes_and_removes(centred_model, tmp_path):
     assert EmotionModel(path).centre["weight"] == 1.0
     assert centre.main(["--model", str(path), "--off"]) == 0
     assert EmotionModel(path).centre is None
+
+
+def test_centre_tool_names_a_calm_label_the_model_lacks(centred_model, tmp_path, shared_data, capsys):
+    path = tmp_path / "m.onnx"
+    path.write_bytes(Path(centred_model).read_bytes())
+    before = path.read_bytes()
+    assert centre.main(["--model", str(path), "--manifest", str(shared_data / "asr/ko/emotion.csv"),
+                        "--calm-label", "calm"]) == 2
+    assert f"{path}: --calm-label 'calm'" in capsys.readouterr().err
+    assert path.read_bytes() == before  # nothing written
 
 
 def test_neutral_heavy_streams_keep_every_neutral_clip(shared_data):

@@ -1,11 +1,12 @@
 """Give a model stream centring (emocap/stream_centre.py): its prior, weight and fade in the metadata.
 
     python tools/centre.py --model models/small.onnx --manifest ../shared/data/ser/manifest.csv \
-        --manifest ../shared/data/asr/ko/emotion.csv [--weight 4] [--max-utterances 20]
+        --manifest ../shared/data/asr/ko/emotion.csv [--weight 4] [--max-utterances 20] [--calm-label neutral]
 
 The prior is the mean utterance logit (the mean of the window logits) of the split's
 VALIDATION utterances, uncentred: a stream whose utterances average that is left as it is.
-``--off`` takes centring out. The logits change, so run tools/calibrate.py afterwards: the
+``--calm-label neutral`` adds the calm guard (emocap/stream_centre.py): the shift never lowers
+that label against the others. ``--off`` takes centring out. The logits change, so run tools/calibrate.py afterwards: the
 temperature and thresholds are fitted on centred logits. The card records the settings.
 """
 from __future__ import annotations
@@ -32,6 +33,7 @@ def parse_args(argv=None):
     p.add_argument("--weight", type=float, default=4.0, help="pseudo-utterances of the prior in each stream")
     p.add_argument("--max-utterances", type=int, default=MAX_UTTERANCES,
                    help="utterances a stream's mean holds before fading")
+    p.add_argument("--calm-label", help="label the shift never lowers against the others (the calm guard)")
     p.add_argument("--off", action="store_true", help="remove centring from the models")
     args = p.parse_args(argv)
     if not args.off and not args.manifest:
@@ -58,10 +60,17 @@ def main(argv=None) -> int:
     for path in map(Path, args.model):
         spec = None
         if not args.off:
-            prior = prior_logits(EmotionModel(path), args.manifest, args.split)
+            model = EmotionModel(path)
+            if args.calm_label is not None and args.calm_label not in model.labels:
+                print(f"centre: {path}: --calm-label {args.calm_label!r} is not one of its labels {model.labels}",
+                      file=sys.stderr)
+                return 2
+            prior = prior_logits(model, args.manifest, args.split)
             spec = {"prior": [round(float(v), 5) for v in prior], "weight": args.weight,
                     "max_utterances": args.max_utterances, "prior_from": "validation",
                     "split_file": Path(args.split).name}
+            if args.calm_label is not None:
+                spec["calm_label"] = args.calm_label
         write_meta(path, spec)
         print(json.dumps({str(path): spec}))
     return 0

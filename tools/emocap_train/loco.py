@@ -26,6 +26,7 @@ ones. ``--rescore`` skips training and scores the fold models already in OUT.
 
 ``--centre W`` scores a copy of each fold model given stream centring (``centre.py --weight W``,
 its prior from the fold's validation part) instead: the centred figures of the same training.
+``--calm`` adds the calm guard to that centring (``centre.py --calm-label neutral``, as shipped).
 ``--neutral-share F`` scores each held-out speaker's stream with neutral clips making share F
 (evaluate.py's option): stream-adaptive methods meet a mostly calm day, not an acted corpus.
 """
@@ -62,6 +63,7 @@ def parse_args(argv=None):
     p.add_argument("--calibrate", action="store_true", help="temperature and threshold from the fold's validation")
     p.add_argument("--rescore", action="store_true", help="reuse the fold models in OUT: no training")
     p.add_argument("--centre", type=float, help="score the fold models with stream centring of this weight")
+    p.add_argument("--calm", action="store_true", help="with --centre: the calm guard (neutral never lowered)")
     p.add_argument("--neutral-share", type=float, help="held-out streams with this share of neutral clips")
     args = p.parse_args(own)
     args.recipe = recipe
@@ -112,11 +114,11 @@ def _score(args, corpus: str, run: Path, manifest_args: list, log) -> dict:
     py, tools, split, model = sys.executable, ROOT / "tools", run / "split.json", run / "model.onnx"
     threshold = ["--show-confidence", str(args.show_confidence)]
     if args.centre is not None:
-        centred = run / f"model_centre{args.centre:g}.onnx"
+        centred = run / f"model_{centring(args)}.onnx"
         model_card.drop_stale_card(centred)  # a copy made before: its card names that file
         centred.write_bytes(model.read_bytes())
         _run([py, tools / "centre.py", "--model", centred, *manifest_args, "--split", split,
-              "--weight", args.centre], log)
+              "--weight", args.centre, *(["--calm-label", "neutral"] if args.calm else [])], log)
         model = centred
     mix = ["--neutral-share", str(args.neutral_share)] if args.neutral_share is not None else []
     if args.calibrate:
@@ -134,9 +136,14 @@ def _score(args, corpus: str, run: Path, manifest_args: list, log) -> dict:
     return out
 
 
+def centring(args) -> str:
+    """How the fold model was centred, as its copy and results are named: ``centre4``, ``centre4calm``."""
+    return f"centre{args.centre:g}" + ("calm" if args.calm else "")
+
+
 def result_name(args) -> str:
     """The fold's result file: loco.json, or named for how it was scored."""
-    parts = (["calibrated"] if args.calibrate else []) + ([f"centre{args.centre:g}"] if args.centre is not None else []) \
+    parts = (["calibrated"] if args.calibrate else []) + ([centring(args)] if args.centre is not None else []) \
         + ([f"neutral{args.neutral_share:g}"] if args.neutral_share is not None else [])
     return "_".join(["loco", *parts]) + ".json"
 
@@ -164,5 +171,6 @@ def main(argv=None) -> int:
             for k in ("macro_f1", "accuracy", "coverage", "shown_precision")}
     print(json.dumps({"recipe": args.name, "train_options": args.recipe, "folds": results,
                       "mean_over_folds": mean, "show_confidence": "calibrated" if args.calibrate
-                      else args.show_confidence, "centre": args.centre, "neutral_share": args.neutral_share}))
+                      else args.show_confidence, "centre": args.centre, "calm_guard": args.calm,
+                      "neutral_share": args.neutral_share}))
     return 0

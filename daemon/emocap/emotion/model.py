@@ -114,6 +114,9 @@ class EmotionModel:
                                   and c.get("weight", -1) >= 0 and c.get("max_utterances", 0) >= 1):
             raise ModelError(f"{self.path}: metadata '{META_CENTRE}' needs a prior of {len(self.labels)} "
                              "logits, weight >= 0 and max_utterances >= 1; rewrite it with tools/centre.py")
+        if c is not None and c.get("calm_label", self.labels[0]) not in self.labels:
+            raise ModelError(f"{self.path}: metadata '{META_CENTRE}' names calm_label {c['calm_label']!r}, "
+                             f"expected one of the model's labels {self.labels}")
 
     def window_logits(self, wins: np.ndarray) -> np.ndarray:
         """Logits ``(n, labels)`` for un-normalised windows ``(n, numcep, frames)``."""
@@ -133,7 +136,7 @@ class EmotionModel:
         """Fresh per-stream state for this model (``window_s``: seconds of speech the frame
         statistics hold)."""
         norm = StreamNorm.of(self.settings, window_s) if self.settings.stream_norm else None
-        centre = StreamCentre.from_meta(self.centre) if self.centre else None
+        centre = StreamCentre.from_meta(self.centre, self.labels) if self.centre else None
         return ModelStream(norm, centre)
 
     def stream_logits(self, wins: np.ndarray, stream: ModelStream | None = None) -> np.ndarray:
