@@ -51,18 +51,30 @@ def test_old_utterances_fade_and_reset_forgets():
     assert stream.count == 0
 
 
-def test_calm_guard_never_lowers_calm_against_the_rest():
+def test_calm_guard_caps_calm_at_the_labels_the_stream_leans_to():
     rng = np.random.default_rng(1)
     stream = StreamCentre(PRIOR, 0.0, 20, calm=2)
     for _ in range(50):
-        shift = rng.normal(0, 2, 7)
-        got = stream.guarded(shift)
-        # subtracting the shift lowers calm against the others' mean by this much: never above 0
-        assert got[2] - np.delete(got, 2).mean() <= 1e-9
+        shift, centre = rng.normal(0, 2, 7), rng.normal(0, 2, 7)
+        got = stream.guarded(shift, centre)
+        lean = np.exp(np.delete(centre, 2))
+        cap = lean @ np.delete(shift, 2) / lean.sum()
+        # subtracting the shift never lowers calm against the others, weighted by the stream's lean
+        assert got[2] <= cap + 1e-9
         np.testing.assert_array_equal(np.delete(got, 2), np.delete(shift, 2))  # the others as they were
-        if shift[2] <= np.delete(shift, 2).mean():
+        if shift[2] <= cap:
             np.testing.assert_array_equal(got, shift)  # pulled away from calm: moved exactly as unguarded
 
+
+def test_labels_a_stream_never_leans_to_do_not_make_it_look_calm():
+    """A Korean stream has no fear, disgust or surprise: those logits fall, calm's does not, and an
+    unweighted comparison would read that as a calm stream and hold calm up."""
+    shift = np.array([0.76, -0.25, 0.76, -0.81, -0.81, 0.59, 0.25])  # measured on a Korean fold
+    centre = np.array(PRIOR) + shift
+    centre[[1, 3, 4]] -= 4.0  # the stream never leans to surprise, fear or disgust
+    got = StreamCentre(PRIOR, 0.0, 20, calm=2).guarded(shift, centre)
+    assert got[2] > 0.5  # calm is still moved down with happiness and anger (0.76, 0.59)
+    assert got[2] < shift[2]  # but not below the labels the stream leans to
 
 def test_a_calm_stream_keeps_its_calm_tag_and_an_aroused_voice_is_still_pulled_back():
     calm_voice = np.array(PRIOR) + np.array([0, 0, 2.0, 0, 0, 0, 1.5])  # calm (a little sad) all day

@@ -18,8 +18,12 @@ The calm guard (``calm_label``, e.g. "neutral"): from logits alone, a stream tha
 than the prior is either a voice the model hears as too calm or a speaker who is calm, and a
 wearer's day is mostly calm speech. Unguarded, centring reads a long calm stretch as emotional:
 the shipped large model called 57 % of all-neutral validation streams neutral, against 84 %
-uncentred (README, "The calm guard"). So the shift may raise the calm label against the mean of
-the others, never lower it; a stream pulled away from calm is moved exactly as before.
+uncentred (README, "The calm guard"). So the calm label's shift is capped at the other labels'
+mean shift, each weighted by how much the stream leans to it (the softmax of its running mean
+logit): centring may raise calm against the labels the stream uses, never lower it. Labels the
+stream never approaches are left out of that comparison, since their shift says nothing about
+calm (a Korean stream has no fear, disgust or surprise, and those logits fall as the stream
+goes on). A stream pulled away from calm is moved exactly as before.
 """
 from __future__ import annotations
 
@@ -62,16 +66,18 @@ class StreamCentre:
             self._sum *= self.max_utterances / self.count
             self.count = float(self.max_utterances)
         centre = (self._sum + self.weight * self.prior) / (self.count + self.weight)
-        return (logits - self.guarded(centre - self.prior)).astype(np.float32)
+        return (logits - self.guarded(centre - self.prior, centre)).astype(np.float32)
 
-    def guarded(self, shift: np.ndarray) -> np.ndarray:
-        """``shift`` with the calm label's excess over the others' mean shift taken out, so that
-        subtracting it never lowers calm against the rest (unchanged without a calm label)."""
+    def guarded(self, shift: np.ndarray, centre: np.ndarray) -> np.ndarray:
+        """``shift`` with the calm label's shift capped at the others' shift weighted by the
+        stream's lean to each (softmax of ``centre``, its mean logit); as it is without a calm label."""
         if self.calm is None:
             return shift
-        excess = shift[self.calm] - np.delete(shift, self.calm).mean()
-        if excess <= 0:
+        others = np.delete(np.arange(len(shift)), self.calm)
+        lean = np.exp(centre[others] - centre[others].max())
+        cap = float(lean @ shift[others] / lean.sum())
+        if shift[self.calm] <= cap:
             return shift
         shift = shift.copy()
-        shift[self.calm] -= excess
+        shift[self.calm] = cap
         return shift
