@@ -86,7 +86,7 @@ def test_slow_cpu_keeps_cascade_while_the_deadline_holds(tmp_path, shared_data):
     the old fixed 30 ms guard (which stepped down to small) but within the deadline (600 ms,
     wide for a shared CI machine): cascade runs throughout."""
     # 0.9: most utterances are unsure at that level, so the cascade really re-runs on large (at the
-    # calibrated default, 0.92, nearly all are; the test sets it itself so as not to depend on that).
+    # calibrated default, 0.91, nearly all are; the test sets it itself so as not to depend on that).
     captions, recs, mode = replay(tmp_path, shared_data, 8, initial="cascade", small_s=0.04, large_s=0.04,
                                   deadline_ms=600.0, cascade_confidence=0.9)
     assert len(captions) >= 6

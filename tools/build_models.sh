@@ -27,8 +27,9 @@ EXPORT_ONLY=0
 [ "${1:-}" = "--export-only" ] && EXPORT_ONLY=1
 
 calibrate() {  # validation only: stream centring's prior, temperature, show_confidence, plots; then the test split once
-  # Centring (README "Stream centring") changes the logits, so it comes before the temperature.
-  $PY tools/centre.py --model models/small.onnx --model models/large.onnx $M --split "$SPLIT" --weight 4
+  # Centring (README "Stream centring", with "The calm guard") changes the logits, so it comes
+  # before the temperature.
+  $PY tools/centre.py --model models/small.onnx --model models/large.onnx $M --split "$SPLIT" --weight 4 --calm-label neutral
   $PY tools/calibrate.py --model models/small.onnx --model models/large.onnx $M --split "$SPLIT" --plots models
   $PY tools/card_metrics.py --model models/small.onnx ${FLOAT_PARENT:-} $M $N --split "$SPLIT" --yardstick models/yardstick/small.json
   $PY tools/card_metrics.py --model models/large.onnx $M $N --split "$SPLIT" --yardstick models/yardstick/large.json

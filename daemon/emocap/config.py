@@ -80,7 +80,7 @@ class EmotionConfig:
     """The ~1 MB INT8 model (default, and the only one in small mode)."""
     large_model: str = _f("models/large.onnx", path=True)
     """The ~5 MB model (large mode, and cascade re-runs)."""
-    cascade_confidence: float = _f(0.92, lo=0.0, hi=1.0)
+    cascade_confidence: float = _f(0.91, lo=0.0, hi=1.0)
     """In cascade mode, an utterance below this calibrated small-model confidence (0-1) is
     re-run on the large model (default: tools/calibrate.py's choice on validation)."""
     show_confidence: float = _f(0.40, lo=0.0, hi=1.0)

@@ -17,8 +17,8 @@ runtime, tools/evaluate.py and tools/calibrate.py all apply them through this cl
 The calm guard (``calm_label``, e.g. "neutral"): from logits alone, a stream that reads calmer
 than the prior is either a voice the model hears as too calm or a speaker who is calm, and a
 wearer's day is mostly calm speech. Unguarded, centring reads a long calm stretch as emotional:
-the shipped large model called 57 % of all-neutral validation streams neutral, against 84 %
-uncentred (README, "The calm guard"). So the calm label's shift is capped at the other labels'
+the shipped large model called 45 % of the clips of all-neutral validation streams neutral, 78 %
+with the guard (README, "The calm guard"). So the calm label's shift is capped at the other labels'
 mean shift, each weighted by how much the stream leans to it (the softmax of its running mean
 logit): centring may raise calm against the labels the stream uses, never lower it. Labels the
 stream never approaches are left out of that comparison, since their shift says nothing about
