@@ -19,7 +19,7 @@ than the prior is either a voice the model hears as too calm or a speaker who is
 wearer's day is mostly calm speech. Unguarded, centring reads a long calm stretch as emotional:
 the shipped large model called 45 % of the clips of all-neutral validation streams neutral, 78 %
 with the guard (README, "The calm guard"). So the calm label's shift is capped at the other labels'
-mean shift, each weighted by how much the stream leans to it (the softmax of its running mean
+shift, each weighted by how much the stream leans to it (the softmax of its running mean
 logit): centring may raise calm against the labels the stream uses, never lower it. Labels the
 stream never approaches are left out of that comparison, since their shift says nothing about
 calm (a Korean stream has no fear, disgust or surprise, and those logits fall as the stream
@@ -39,7 +39,8 @@ class StreamCentre:
         self.prior = np.asarray(prior, dtype=np.float64)
         self.weight, self.max_utterances = float(weight), int(max_utterances)
         self.calm = calm
-        """Index of the calm label the shift never lowers against the others, or None (unguarded)."""
+        """Index of the calm label the shift never lowers against the labels the stream leans to,
+        or None (unguarded)."""
         self.reset()
 
     @classmethod
