@@ -76,6 +76,7 @@ def test_labels_a_stream_never_leans_to_do_not_make_it_look_calm():
     assert got[2] > 0.5  # calm is still moved down with happiness and anger (0.76, 0.59)
     assert got[2] < shift[2]  # but not below the labels the stream leans to
 
+
 def test_a_calm_stream_keeps_its_calm_tag_and_an_aroused_voice_is_still_pulled_back():
     calm_voice = np.array(PRIOR) + np.array([0, 0, 2.0, 0, 0, 0, 1.5])  # calm (a little sad) all day
     plain, guarded = StreamCentre(PRIOR, 4.0, 20), StreamCentre(PRIOR, 4.0, 20, calm=2)
