@@ -15,7 +15,7 @@ from emocap.emotion.model import META_CENTRE, EmotionModel, utterance_probs
 from emocap.errors import ModelError
 from emocap.meter import Meter
 from emocap.stream_centre import StreamCentre
-from emocap_train import calibrate, centre, evaluate, serdata, streams
+from emocap_train import calibrate, centre, evaluate, loco, serdata, streams
 
 PRIOR = [0.5, -0.2, 0.1, 0.0, -0.3, 0.2, -0.3]
 
@@ -59,8 +59,9 @@ def test_calm_guard_caps_calm_at_the_labels_the_stream_leans_to():
         got = stream.guarded(shift, centre)
         lean = np.exp(np.delete(centre, 2))
         cap = lean @ np.delete(shift, 2) / lean.sum()
-        # subtracting the shift never lowers calm against the others, weighted by the stream's lean
-        assert got[2] <= cap + 1e-9
+        # calm's shift is capped exactly there: subtracting it never lowers calm below the others'
+        # shift weighted by the stream's lean, and never moves calm less than that
+        np.testing.assert_allclose(got[2], min(shift[2], cap), atol=1e-12)
         np.testing.assert_array_equal(np.delete(got, 2), np.delete(shift, 2))  # the others as they were
         if shift[2] <= cap:
             np.testing.assert_array_equal(got, shift)  # pulled away from calm: moved exactly as unguarded
@@ -130,6 +131,18 @@ def test_evaluate_calibrate_and_runtime_agree_on_a_stream(centred_model, speaker
     engine.new_stream()  # another source: the next utterance is a stream alone again
     first = engine.classify(serdata.load_audio(speaker_clips[order[0]].path), 100.0, 102.0)[0]
     np.testing.assert_allclose([first.probs[l] for l in model.labels], probs[order[0]], atol=1e-5)
+
+
+def test_the_metadata_turns_the_guard_on(centred_model):
+    model = EmotionModel(centred_model)
+    calm = model.new_stream().centre.calm
+    assert calm == (model.labels.index("neutral") if model.centre.get("calm_label") else None)
+
+
+def test_loco_refuses_a_calm_guard_without_centring(capsys):
+    with pytest.raises(SystemExit):
+        loco.parse_args(["--name", "x", "--calm"])
+    assert "--calm needs --centre" in capsys.readouterr().err
 
 
 def test_calibrate_fits_on_centred_logits(centred_model, speaker_clips):

@@ -20,7 +20,7 @@ wearer's day is mostly calm speech. Unguarded, centring reads a long calm stretc
 the shipped large model called 45 % of the clips of all-neutral validation streams neutral, 78 %
 with the guard (README, "The calm guard"). So the calm label's shift is capped at the other labels'
 shift, each weighted by how much the stream leans to it (the softmax of its running mean
-logit): centring may raise calm against the labels the stream uses, never lower it. Labels the
+logit): centring may raise calm against that lean-weighted average, never lower it below. Labels the
 stream never approaches are left out of that comparison, since their shift says nothing about
 calm (a Korean stream has no fear, disgust or surprise, and those logits fall as the stream
 goes on). A stream pulled away from calm is moved exactly as before.
@@ -77,7 +77,7 @@ class StreamCentre:
         others = np.delete(np.arange(len(shift)), self.calm)
         lean = np.exp(centre[others] - centre[others].max())
         cap = float(lean @ shift[others] / lean.sum())
-        if shift[self.calm] <= cap:
+        if not shift[self.calm] > cap:  # also when a NaN reached the stream: leave the shift as it is
             return shift
         shift = shift.copy()
         shift[self.calm] = cap

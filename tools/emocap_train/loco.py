@@ -63,9 +63,12 @@ def parse_args(argv=None):
     p.add_argument("--calibrate", action="store_true", help="temperature and threshold from the fold's validation")
     p.add_argument("--rescore", action="store_true", help="reuse the fold models in OUT: no training")
     p.add_argument("--centre", type=float, help="score the fold models with stream centring of this weight")
-    p.add_argument("--calm", action="store_true", help="with --centre: the calm guard (neutral never lowered)")
+    p.add_argument("--calm", action="store_true",
+                   help="with --centre: the calm guard (neutral never below the others' lean-weighted shift)")
     p.add_argument("--neutral-share", type=float, help="held-out streams with this share of neutral clips")
     args = p.parse_args(own)
+    if args.calm and args.centre is None:
+        p.error("--calm needs --centre W: the guard is part of stream centring")
     args.recipe = recipe
     return args
 

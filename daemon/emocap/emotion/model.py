@@ -114,9 +114,10 @@ class EmotionModel:
                                   and c.get("weight", -1) >= 0 and c.get("max_utterances", 0) >= 1):
             raise ModelError(f"{self.path}: metadata '{META_CENTRE}' needs a prior of {len(self.labels)} "
                              "logits, weight >= 0 and max_utterances >= 1; rewrite it with tools/centre.py")
-        if c is not None and c.get("calm_label", self.labels[0]) not in self.labels:
-            raise ModelError(f"{self.path}: metadata '{META_CENTRE}' names calm_label {c['calm_label']!r}, "
-                             f"expected one of the model's labels {self.labels}")
+        calm = c.get("calm_label") if c is not None else None
+        if calm is not None and (calm not in self.labels or len(self.labels) < 2):
+            raise ModelError(f"{self.path}: metadata '{META_CENTRE}' names calm_label {calm!r}, "
+                             f"expected one of the model's labels {self.labels} (two or more)")
 
     def window_logits(self, wins: np.ndarray) -> np.ndarray:
         """Logits ``(n, labels)`` for un-normalised windows ``(n, numcep, frames)``."""
