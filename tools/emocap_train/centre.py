@@ -6,8 +6,9 @@
 The prior is the mean utterance logit (the mean of the window logits) of the split's
 VALIDATION utterances, uncentred: a stream whose utterances average that is left as it is.
 ``--calm-label neutral`` adds the calm guard (emocap/stream_centre.py): the shift never lowers
-that label below the other labels' shift weighted by the stream's lean to each. ``--off`` takes centring out. The logits change, so run tools/calibrate.py afterwards: the
-temperature and thresholds are fitted on centred logits. The card records the settings.
+that label below the other labels' shift weighted by the stream's lean to each. ``--off`` takes
+centring out. The logits change, so run tools/calibrate.py afterwards: the temperature and
+thresholds are fitted on centred logits. The card records the settings.
 """
 from __future__ import annotations
 
@@ -33,7 +34,8 @@ def parse_args(argv=None):
     p.add_argument("--weight", type=float, default=4.0, help="pseudo-utterances of the prior in each stream")
     p.add_argument("--max-utterances", type=int, default=MAX_UTTERANCES,
                    help="utterances a stream's mean holds before fading")
-    p.add_argument("--calm-label", help="label the shift never lowers below the others' lean-weighted shift (the calm guard)")
+    p.add_argument("--calm-label",
+                   help="label the shift never lowers below the others' lean-weighted shift (the calm guard)")
     p.add_argument("--off", action="store_true", help="remove centring from the models")
     args = p.parse_args(argv)
     if not args.off and not args.manifest:
