@@ -2,6 +2,7 @@
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from emocap_train import loco_ensemble
 from emocap_train.serdata import LABELS, Clip
@@ -69,3 +70,12 @@ def test_a_fold_recipe_names_its_own_teacher():
     assert fold_recipe(recipe, "crema-d")[-1] == "runs/loco/teacher_crema-d.onnx"
     assert fold_recipe(recipe, "emotiontts-ko:1")[-1] == "runs/loco/teacher_emotiontts-ko-1.onnx"
     assert fold_recipe(recipe, "ravdess")[:3] == ["--seed", "4", "--teacher"]
+
+
+def test_loco_join_refuses_one_member_or_a_recipe(capsys):
+    from emocap_train.loco import parse_args
+
+    for argv in (["--name", "x", "--join", "a"], ["--name", "x", "--join", "a", "b", "--", "--seed", "4"]):
+        with pytest.raises(SystemExit):
+            parse_args(argv)
+    assert capsys.readouterr().err.count("--join takes two or more trained recipes") == 2

@@ -184,3 +184,12 @@ def test_loco_trains_and_scores_the_held_out_corpus(shared_data, tmp_path):
     assert ens["alone"]["t"]["held_out_f1"] == cal["macro_f1"] == ens["all_members"]["held_out_f1"]
     assert ens["all_members"]["members"] == ["copy", "t"]
     assert (tmp_path / "copy_emotiontts-ko-1" / "probs_test.npz").exists()
+    # --join: each fold's model the mean of two recipes' fold models; two copies of one model vote as it does.
+    r = run_tool("tools/loco.py", "--name", "j", "--out", tmp_path, "--folds", "emotiontts-ko:1", "--join", "t", "copy",
+                 timeout=900)
+    assert r.returncode == 0, r.stderr[-2000:]
+    joined = json.loads(r.stdout)
+    assert joined["joined"] == ["t", "copy"] and joined["folds"]["emotiontts-ko:1"]["macro_f1"] == half["macro_f1"]
+    assert json.loads((tmp_path / "j_emotiontts-ko-1" / "model.json").read_text())["arch"] == "ensemble(small,small)"
+    r = run_tool("tools/loco.py", "--name", "j", "--out", tmp_path, "--folds", "emotiontts-ko:1", "--join", "t", "gone")
+    assert r.returncode == 2 and "gone_emotiontts-ko-1" in r.stderr

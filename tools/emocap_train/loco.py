@@ -24,6 +24,10 @@ other corpora), as the shipped models are calibrated, and scores coverage and sh
 the threshold it picks: whether a threshold chosen on known voices keeps its precision on new
 ones. ``--rescore`` skips training and scores the fold models already in OUT.
 
+``--join A B ...`` trains nothing: each fold's model is the mean of recipes A, B, ...'s models of
+that fold (``ensemble.py``), scored on their split, as the shipped large model joins members:
+``python tools/loco.py --name rb45 --join rb rb5`` (the folds of seeds 4 and 5 of ``rb``).
+
 ``--centre W`` scores a copy of each fold model given stream centring (``centre.py --weight W``,
 its prior from the fold's validation part) instead: the centred figures of the same training.
 ``--calm`` adds the calm guard to that centring (``centre.py --calm-label neutral``, as shipped).
@@ -66,9 +70,13 @@ def parse_args(argv=None):
     p.add_argument("--calm", action="store_true",
                    help="with --centre: the calm guard (neutral never below the others' lean-weighted shift)")
     p.add_argument("--neutral-share", type=float, help="held-out streams with this share of neutral clips")
+    p.add_argument("--join", nargs="+", metavar="RECIPE",
+                   help="no training: each fold's model joins these recipes' fold models (ensemble.py)")
     args = p.parse_args(own)
     if args.calm and args.centre is None:
         p.error("--calm needs --centre W: the guard is part of stream centring")
+    if args.join and (recipe or len(args.join) < 2):
+        p.error("--join takes two or more trained recipes and no train.py options after --")
     args.recipe = recipe
     return args
 
@@ -110,6 +118,24 @@ def _train(args, name: str, run: Path, manifest_args: list, log) -> None:
           *fold_recipe(args.recipe, name), "--split", split, "--out", run], log)
     _run([py, tools / "export.py", "--checkpoint", run / "model.pt", "--skip-metrics", "--out", run / "model.onnx"],
          log)
+
+
+def _join(args, name: str, run: Path, log) -> None:
+    """Fold ``name``'s model in ``run`` as the mean of recipes ``args.join``'s models of that fold."""
+    members = [run_dir(args.out, r, name) for r in args.join]
+    splits = {(m / "split.json").read_text() for m in members}
+    if len(splits) != 1:  # members of one fold must have held out the same voices
+        raise SystemExit(f"loco.py: --join: the fold models of {name} were trained on different splits")
+    (run / "split.json").write_text(splits.pop())
+    _run([sys.executable, ROOT / "tools" / "ensemble.py", *[a for m in members for a in ("--member", m / "model.onnx")],
+          "--out", run / "model.onnx", "--skip-metrics", "--description",
+          f"mean of {' + '.join(args.join)}, fold {name}"], log)
+
+
+def missing_members(args) -> list[Path]:
+    """The fold models ``--join`` needs that are not there."""
+    return [run_dir(args.out, r, n) / "model.onnx" for r in args.join or [] for n in args.folds
+            if not (run_dir(args.out, r, n) / "model.onnx").exists()]
 
 
 def _score(args, corpus: str, run: Path, manifest_args: list, log) -> dict:
@@ -158,7 +184,9 @@ def fold(args, name: str) -> dict:
     run.mkdir(parents=True, exist_ok=True)
     t = time.time()
     with open(run / "log.txt", "a", encoding="utf-8") as log:
-        if not args.rescore:
+        if args.join and not args.rescore:
+            _join(args, name, run, log)
+        elif not args.rescore:
             _train(args, name, run, manifest_args, log)
         out = _score(args, name.partition(":")[0], run, manifest_args, log)
     out["seconds"] = round(time.time() - t)
@@ -168,11 +196,15 @@ def fold(args, name: str) -> dict:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    missing = missing_members(args)
+    if missing:
+        print(f"loco.py: --join: no fold model at {missing[0]}: train that recipe's folds first", file=sys.stderr)
+        return 2
     with ThreadPoolExecutor(max(1, args.jobs)) as pool:
         results = dict(zip(args.folds, pool.map(lambda c: fold(args, c), args.folds)))
     mean = {k: round(sum(r[k] for r in results.values()) / len(results), 4)
             for k in ("macro_f1", "accuracy", "coverage", "shown_precision")}
-    print(json.dumps({"recipe": args.name, "train_options": args.recipe, "folds": results,
+    print(json.dumps({"recipe": args.name, "train_options": args.recipe, "joined": args.join, "folds": results,
                       "mean_over_folds": mean, "show_confidence": "calibrated" if args.calibrate
                       else args.show_confidence, "centre": args.centre, "calm_guard": args.calm,
                       "neutral_share": args.neutral_share}))
