@@ -176,6 +176,12 @@ def test_loco_trains_and_scores_the_held_out_corpus(shared_data, tmp_path):
     model = EmotionModel(tmp_path / "t_emotiontts-ko-1" / "model.onnx")
     assert cal["show_confidence"] == model.show_confidence and model.temperature != 1.0
     assert json.loads((tmp_path / "t_emotiontts-ko-1" / "loco_calibrated.json").read_text()) == cal
+    _check_fold_ensembles(tmp_path, half, cal)
+
+
+def _check_fold_ensembles(tmp_path, half, cal):
+    """The trained fold ``t`` of emotiontts-ko:1 (uncalibrated scores ``half``, calibrated ``cal``),
+    joined with a copy of itself by loco_ensemble.py and by loco.py --join."""
     # The ensemble tool scores a member alone as the yardstick does; a copy of the model joins it.
     shutil.copytree(tmp_path / "t_emotiontts-ko-1", tmp_path / "copy_emotiontts-ko-1")
     r = run_tool("tools/loco_ensemble.py", "--names", "t", "copy", "--out", tmp_path, "--folds", "emotiontts-ko:1")
