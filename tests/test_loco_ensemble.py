@@ -1,4 +1,5 @@
 """Ensembles on the yardstick: members are averaged, and the subset is chosen on validation only."""
+import json
 from pathlib import Path
 
 import numpy as np
@@ -79,3 +80,27 @@ def test_loco_join_refuses_one_member_or_a_recipe(capsys):
         with pytest.raises(SystemExit):
             parse_args(argv)
     assert capsys.readouterr().err.count("--join takes two or more trained recipes") == 2
+
+
+def test_loco_join_refuses_to_overwrite_a_member(capsys):
+    from emocap_train.loco import parse_args
+
+    for argv in (["--name", "rb", "--join", "rb", "rb5"], ["--name", "x", "--join", "rb", "rb"]):
+        with pytest.raises(SystemExit):
+            parse_args(argv)
+    assert capsys.readouterr().err.count("would be overwritten") == 2
+
+
+def test_loco_join_names_members_of_different_splits(tmp_path, capsys):
+    from emocap_train import loco
+
+    for recipe, held_out in (("a", "crema-d"), ("b", "ravdess")):
+        run = tmp_path / f"{recipe}_crema-d"
+        run.mkdir()
+        (run / "model.onnx").write_bytes(b"")
+        (run / "split.json").write_text(json.dumps({"held_out": held_out}))
+    argv = ["--name", "j", "--out", str(tmp_path), "--folds", "crema-d", "--join", "a", "b"]
+    assert loco.main(argv) == 2
+    err = capsys.readouterr().err
+    assert "a_crema-d and " in err and "b_crema-d were trained on different splits" in err
+    assert not (tmp_path / "j_crema-d").exists()  # refused before anything is built

@@ -26,7 +26,9 @@ ones. ``--rescore`` skips training and scores the fold models already in OUT.
 
 ``--join A B ...`` trains nothing: each fold's model is the mean of recipes A, B, ...'s models of
 that fold (``ensemble.py``), scored on their split, as the shipped large model joins members:
-``python tools/loco.py --name rb45 --join rb rb5`` (the folds of seeds 4 and 5 of ``rb``).
+``python tools/loco.py --name rb45 --join rb rb5`` (the folds of seeds 4 and 5 of ``rb``). The
+members' graphs are joined, not their temperature or centring: the scoring options above calibrate
+and centre the joined model.
 
 ``--centre W`` scores a copy of each fold model given stream centring (``centre.py --weight W``,
 its prior from the fold's validation part) instead: the centred figures of the same training.
@@ -77,6 +79,8 @@ def parse_args(argv=None):
         p.error("--calm needs --centre W: the guard is part of stream centring")
     if args.join and (recipe or len(args.join) < 2):
         p.error("--join takes two or more trained recipes and no train.py options after --")
+    if args.join and (args.name in args.join or len(set(args.join)) < len(args.join)):
+        p.error("--join: the recipes must differ from each other and from --name (a fold model would be overwritten)")
     args.recipe = recipe
     return args
 
@@ -122,20 +126,26 @@ def _train(args, name: str, run: Path, manifest_args: list, log) -> None:
 
 def _join(args, name: str, run: Path, log) -> None:
     """Fold ``name``'s model in ``run`` as the mean of recipes ``args.join``'s models of that fold."""
-    members = [run_dir(args.out, r, name) for r in args.join]
-    splits = {(m / "split.json").read_text() for m in members}
-    if len(splits) != 1:  # members of one fold must have held out the same voices
-        raise SystemExit(f"loco.py: --join: the fold models of {name} were trained on different splits")
-    (run / "split.json").write_text(splits.pop())
+    members = [run_dir(args.out, r, name) for r in args.join]  # checked by join_problem
+    (run / "split.json").write_text((members[0] / "split.json").read_text())
     _run([sys.executable, ROOT / "tools" / "ensemble.py", *[a for m in members for a in ("--member", m / "model.onnx")],
           "--out", run / "model.onnx", "--skip-metrics", "--description",
           f"mean of {' + '.join(args.join)}, fold {name}"], log)
 
 
-def missing_members(args) -> list[Path]:
-    """The fold models ``--join`` needs that are not there."""
-    return [run_dir(args.out, r, n) / "model.onnx" for r in args.join or [] for n in args.folds
-            if not (run_dir(args.out, r, n) / "model.onnx").exists()]
+def join_problem(args) -> str | None:
+    """Why ``--join`` cannot build its fold models (a member's model or split missing, or members
+    of one fold that held out different voices), or None."""
+    if not args.join or args.rescore:
+        return None
+    for n in args.folds:
+        members = [run_dir(args.out, r, n) for r in args.join]
+        missing = [m / f for m in members for f in ("model.onnx", "split.json") if not (m / f).exists()]
+        if missing:
+            return f"no fold model at {missing[0]}: train that recipe's folds first"
+        if len({(m / "split.json").read_text() for m in members}) > 1:
+            return f"{' and '.join(map(str, members))} were trained on different splits"
+    return None
 
 
 def _score(args, corpus: str, run: Path, manifest_args: list, log) -> dict:
@@ -196,9 +206,9 @@ def fold(args, name: str) -> dict:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    missing = missing_members(args)
-    if missing:
-        print(f"loco.py: --join: no fold model at {missing[0]}: train that recipe's folds first", file=sys.stderr)
+    problem = join_problem(args)
+    if problem:
+        print(f"loco.py: --join: {problem}", file=sys.stderr)
         return 2
     with ThreadPoolExecutor(max(1, args.jobs)) as pool:
         results = dict(zip(args.folds, pool.map(lambda c: fold(args, c), args.folds)))
