@@ -124,9 +124,14 @@ def _train(args, name: str, run: Path, manifest_args: list, log) -> None:
          log)
 
 
+def join_members(args, name: str) -> list[Path]:
+    """The run folders of fold ``name`` that ``--join`` averages."""
+    return [run_dir(args.out, r, name) for r in args.join]
+
+
 def _join(args, name: str, run: Path, log) -> None:
     """Fold ``name``'s model in ``run`` as the mean of recipes ``args.join``'s models of that fold."""
-    members = [run_dir(args.out, r, name) for r in args.join]  # checked by join_problem
+    members = join_members(args, name)  # checked by join_problem: same split, files present
     (run / "split.json").write_text((members[0] / "split.json").read_text())
     _run([sys.executable, ROOT / "tools" / "ensemble.py", *[a for m in members for a in ("--member", m / "model.onnx")],
           "--out", run / "model.onnx", "--skip-metrics", "--description",
@@ -139,7 +144,7 @@ def join_problem(args) -> str | None:
     if not args.join or args.rescore:
         return None
     for n in args.folds:
-        members = [run_dir(args.out, r, n) for r in args.join]
+        members = join_members(args, n)
         missing = [m / f for m in members for f in ("model.onnx", "split.json") if not (m / f).exists()]
         if missing:
             return f"no fold model at {missing[0]}: train that recipe's folds first"
@@ -195,7 +200,7 @@ def fold(args, name: str) -> dict:
     t = time.time()
     with open(run / "log.txt", "a", encoding="utf-8") as log:
         if args.join and not args.rescore:
-            _join(args, name, run, log)
+            _join(args, name, run, log)  # no training: the members are trained already
         elif not args.rescore:
             _train(args, name, run, manifest_args, log)
         out = _score(args, name.partition(":")[0], run, manifest_args, log)
